@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# fabric's one entry script.
+#
+#   ./fabric.sh up      install, build, start a local cluster on the embedded sample
+#   ./fabric.sh down    stop the local cluster started by `up`
+#   ./fabric.sh test    install, build and run every test (what .ci/run runs)
+#   ./fabric.sh build   install and build only
+#   ./fabric.sh deps    install the Debian packages only
+#
+# Environment: BUILD_DIR (default build), JOBS (default nproc),
+# FABRIC_TEST_LABELS (a ctest -L regex, default: every test).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+JOBS=${JOBS:-$(nproc)}
+
+APT_PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  libcaf-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpugixml-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  python3 curl
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs what is missing, and nothing when all is there (no network needed then).
+deps() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {
+  deps
+  log "configuring in $BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  log "building with $JOBS jobs"
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+run_tests() {
+  build
+  log "running tests"
+  local args=(--test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600)
+  if [ -n "${FABRIC_TEST_LABELS:-}" ]; then args+=(-L "$FABRIC_TEST_LABELS"); fi
+  ctest "${args[@]}"
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  deps) deps ;;
+  build) build ;;
+  test) run_tests ;;
+  up) build; exec "$ROOT/scripts/local-cluster.sh" up "$@" ;;
+  down) exec "$ROOT/scripts/local-cluster.sh" down "$@" ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; [ "$cmd" = help ] ;;
+esac
