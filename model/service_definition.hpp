@@ -37,7 +37,7 @@ struct endpoint {
   int port_range_max = 0;
 };
 
-struct local_storage {
+struct local_storage_resource {
   std::string name;
   std::int64_t size_mb = 0;
   /// Platform default is true: the resource is wiped when the role recycles.
@@ -49,13 +49,13 @@ struct role_definition {
   role_kind kind = role_kind::worker;
   std::string vm_size = "Small"; ///< platform default when vmsize is absent
   std::vector<endpoint> endpoints;
-  std::vector<local_storage> local_storage;
+  std::vector<local_storage_resource> local_storage;
   std::vector<std::string> settings;     ///< ConfigurationSettings/Setting@name
   std::vector<std::string> certificates; ///< Certificates/Certificate@name
   std::vector<std::string> imports;      ///< Imports/Import@moduleName
 
   const endpoint* find_endpoint(const std::string& name) const;
-  const struct local_storage* find_local_storage(const std::string& name) const;
+  const local_storage_resource* find_local_storage(const std::string& name) const;
 };
 
 struct service_definition {
