@@ -17,6 +17,10 @@ struct error {
   std::string file;
   int line = 0;
 
+  error() = default;
+  error(std::string msg, std::string in_file = {}, int at_line = 0)
+    : message(std::move(msg)), file(std::move(in_file)), line(at_line) {}
+
   /// "file:line: message", "file: message" or "message".
   std::string to_string() const {
     std::string out;
