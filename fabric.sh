@@ -19,7 +19,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libcaf-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpugixml-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libpugixml-dev libevent-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   python3 curl
 )
 
