@@ -1,3 +1,24 @@
-// (being written)
-#include <cstdio>
-int main() { std::puts("fabricctl: not yet"); return 1; }
+// fabricctl: the operator's command-line tool.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/offline_commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"fabricctl: operate a fabric cluster and plan rolling upgrades"};
+  app.require_subcommand(1);
+  int exit_code = fabric::cli::exit_ok;
+  fabric::cli::add_offline_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return fabric::cli::exit_bad_input;
+  }
+  return exit_code;
+}
