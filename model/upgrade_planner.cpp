@@ -187,7 +187,8 @@ private:
         continue;
       }
       in_step.insert(m->name);
-      if (v.version == target || v.upgrade_started) {
+      bool moving = v.upgrade_started && (v.upgrading_to.empty() || v.upgrading_to == target);
+      if (v.version == target || moving) {
         if (timed_out(v.upgrade_started.value_or(v.since)))
           late.push_back(m->name);
         else

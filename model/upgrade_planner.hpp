@@ -29,7 +29,8 @@
 //
 // Reconciliation: plan_next reads only its arguments, so the same inputs give
 // the same actions; an instance already on the target and ReadyRole, or whose
-// upgrade has started (instance_health::upgrade_started), gets no new action.
+// upgrade towards the target has started (instance_health::upgrade_started),
+// gets no new action.
 // Repeating an emitted action that is not yet in effect is harmless: every
 // action names its end state (a version, a UD), not a delta.
 //
@@ -126,6 +127,10 @@ struct instance_health {
   /// When the executor began its current upgrade or rollback (stop, move,
   /// start), until the instance is ReadyRole again; empty otherwise.
   std::optional<time_point> upgrade_started;
+  /// The version that upgrade or rollback moves to; empty = the current
+  /// plan's target. An operation towards another version (a forward upgrade
+  /// caught by a rollback) is superseded: the planner issues the new action.
+  std::string upgrading_to;
 };
 
 struct health_snapshot {

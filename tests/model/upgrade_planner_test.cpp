@@ -64,12 +64,12 @@ void expect_actions(const std::vector<action>& got, const std::vector<std::strin
 
 // Health for one instance that finished its upgrade (ReadyRole on `v`).
 instance_health ready_on(const std::string& v, time_point since = t0) {
-  return instance_health{instance_state::ready_role, v, since, std::nullopt};
+  return instance_health{instance_state::ready_role, v, since, std::nullopt, {}};
 }
 
 // Health for one instance whose upgrade started at `started`.
 instance_health upgrading_to(const std::string& v, time_point started) {
-  return instance_health{instance_state::starting_role, v, started, started};
+  return instance_health{instance_state::starting_role, v, started, started, v};
 }
 
 // Applies status actions and records instance actions in the model (the
@@ -219,7 +219,8 @@ TEST(UpgradePlanner, SameInputsGiveSameActionsAndDoneWorkIsNotRepeated) {
   // After the status action is applied, an instance whose upgrade started is
   // not asked again.
   apply_to_status(d, first[0]);
-  h.instances["Web_IN_3"] = upgrading_to("v1", t0); // executor began, version not switched yet
+  // The executor began (stopping it), the version is not switched yet.
+  h.instances["Web_IN_3"] = instance_health{instance_state::stopping_role, "v1", t0, t0, "v2"};
   expect_actions(plan_next(d, h, default_policy(), t0 + 1min), {});
 }
 
@@ -280,7 +281,7 @@ TEST(UpgradePlanner, CrashedInstanceOnTargetTimesOutFromWhenItEnteredItsState) {
   health_snapshot h;
   h.instances["Web_IN_0"] = ready_on("v2");
   h.instances["Web_IN_1"] =
-    instance_health{instance_state::cycling_role, "v2", t0 + 10min, std::nullopt};
+    instance_health{instance_state::cycling_role, "v2", t0 + 10min, std::nullopt, {}};
   upgrade_policy p;
   p.on_timeout = timeout_action::pause;
   expect_actions(plan_next(d, h, p, t0 + 39min), {});
@@ -384,6 +385,26 @@ TEST(UpgradePlanner, RollbackReturnsUpgradedInstancesOnly) {
   EXPECT_EQ(again.err().message, "a rollback is already in progress");
 }
 
+TEST(UpgradePlanner, RollbackSupersedesAForwardUpgradeInFlight) {
+  auto d = make_deployment({{"Web", 2}}, 1, 2);
+  begin(d, request());
+  apply_all(d, plan_next(d, {}, default_policy(), t0)); // both on v2 in the model
+  health_snapshot h;
+  h.instances["Web_IN_0"] = ready_on("v2");
+  h.instances["Web_IN_1"] = upgrading_to("v2", t0); // still starting on v2
+  auto rb = make_rollback(d, upgrade_mode::automatic);
+  ASSERT_TRUE(rb.ok()) << rb.err().message;
+  d.upgrade = rb.value();
+  expect_actions(plan_next(d, h, default_policy(), t0 + 1min),
+                 {"advance_to_domain(0, During)", "rollback_instance(Web_IN_0 -> v1)",
+                  "rollback_instance(Web_IN_1 -> v1)"});
+  // Once the rollback of Web_IN_1 has started, it is not asked again.
+  h.instances["Web_IN_1"] = upgrading_to("v1", t0 + 1min);
+  d.upgrade->current_state = upgrade_domain_state::during;
+  expect_actions(plan_next(d, h, default_policy(), t0 + 2min),
+                 {"rollback_instance(Web_IN_0 -> v1)"});
+}
+
 TEST(UpgradePlanner, BeginRollbackActionTurnsTheUpgradeAround) {
   auto d = make_deployment({{"Web", 2}}, 2, 2);
   begin(d, request());
@@ -412,7 +433,7 @@ TEST(UpgradePlanner, SurgeStartsAReplacementForAnInstanceAloneInItsFd) {
                  {"advance_to_domain(1, During)", "start_surge_instance(Web_IN_1)"});
   d.upgrade->current_state = upgrade_domain_state::during;
   health_snapshot h;
-  h.surges["Web_IN_1"] = instance_health{instance_state::starting_role, "v1", t0, std::nullopt};
+  h.surges["Web_IN_1"] = instance_health{instance_state::starting_role, "v1", t0, std::nullopt, {}};
   expect_actions(plan_next(d, h, default_policy(), t0 + 1min), {});
   h.surges["Web_IN_1"] = ready_on("v1", t0 + 2min);
   expect_actions(plan_next(d, h, default_policy(), t0 + 2min),
