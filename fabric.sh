@@ -20,6 +20,7 @@ APT_PACKAGES=(
   libcaf-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev libevent-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libssl-dev
   python3 curl
 )
 
