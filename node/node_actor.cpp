@@ -1,0 +1,81 @@
+#include "node/node_actor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fabric::node {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<node_actor_state>*;
+
+void send_out(self_ptr self, const outbound& msg) {
+  std::visit([&](const auto& m) { self->state.out->send({}, protocol::encode(m)); }, msg);
+}
+
+void on_command(self_ptr self, const protocol::instance_command& cmd) {
+  auto& st = self->state;
+  auto reply = [self](const protocol::instance_command_result& r) {
+    self->state.out->send({}, protocol::encode(r));
+  };
+  if (!st.config.commands) {
+    ++st.commands_refused;
+    reply({cmd.command_id, false,
+           std::string("not implemented: ") + protocol::to_string(cmd.kind)});
+    return;
+  }
+  self->request(st.config.commands, caf::infinite, cmd)
+    .then(reply, [self, reply, id = cmd.command_id](caf::error& err) {
+      reply({id, false, self->system().render(err)});
+    });
+}
+
+} // namespace
+
+caf::behavior node_actor(self_ptr self, node_actor_config config,
+                         std::shared_ptr<transport::transport> out) {
+  self->state.sess = session(config.identity, config.detector);
+  self->state.config = std::move(config);
+  self->state.out = std::move(out);
+  self->send(self, fabric::beat_atom_v);
+  return {
+    [=](fabric::beat_atom) {
+      auto& st = self->state;
+      auto held = st.config.held ? st.config.held() : std::vector<protocol::held_instance>{};
+      auto live = st.config.instances ? st.config.instances()
+                                      : std::vector<protocol::instance_status>{};
+      if (auto msg = st.sess.on_tick(self->clock().now(), held, live))
+        send_out(self, *msg);
+      self->delayed_send(self, st.sess.heartbeat_interval(), fabric::beat_atom_v);
+    },
+    [=](const actors::peer_message& in) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      if (auto* ack = std::get_if<protocol::register_ack>(&in.message)) {
+        bool was = st.sess.registered();
+        auto old_epoch = st.sess.epoch();
+        st.sess.on_register_ack(*ack, now);
+        if (!ack->accepted)
+          spdlog::warn("registration refused: {}", ack->reason);
+        else if (st.sess.epoch() != old_epoch)
+          spdlog::info("{} with epoch {}", was ? "re-registered" : "registered", st.sess.epoch());
+      } else if (auto* hb = std::get_if<protocol::heartbeat_ack>(&in.message)) {
+        st.sess.on_heartbeat_ack(*hb, now);
+      } else if (auto* req = std::get_if<protocol::register_required>(&in.message)) {
+        bool was = st.sess.registered();
+        st.sess.on_register_required(*req);
+        if (was && !st.sess.registered())
+          spdlog::warn("coordinator asks to register again: {}", req->reason);
+      } else if (auto* cmd = std::get_if<protocol::instance_command>(&in.message)) {
+        on_command(self, *cmd);
+      }
+    },
+    [=](fabric::snapshot_atom) {
+      auto& st = self->state;
+      return node_snapshot{st.sess.registered(), st.sess.epoch(), st.sess.registrations(),
+                           st.sess.last_rtt_us(), st.commands_refused};
+    },
+  };
+}
+
+} // namespace fabric::node

@@ -1,0 +1,72 @@
+#pragma once
+
+// The node actor: keeps the node's session with the coordinator (session.hpp)
+// and receives instance commands.
+//
+// Interface (messages it handles):
+//   beat_atom                         -> on_tick: sends node_register or a
+//                                        heartbeat (self-scheduled every
+//                                        heartbeat interval)
+//   peer_message{register_ack, heartbeat_ack, register_required}
+//                                     -> updates the session
+//   peer_message{instance_command}    -> EXTENSION POINT: forwarded as a
+//                                        request to `commands` (which replies
+//                                        an instance_command_result); without
+//                                        it, answers "not implemented"
+//   snapshot_atom                     -> replies node_snapshot
+//
+// Instance states in heartbeats come from `instances` (empty for now: the
+// instance actors will provide them).
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/peer_message.hpp"
+#include "node/session.hpp"
+#include "transport/transport.hpp"
+
+namespace fabric::node {
+
+struct node_actor_config {
+  node_identity identity;
+  actors::failure_detector_config detector;
+  /// What the node holds on disk (reported on registration).
+  std::function<std::vector<protocol::held_instance>()> held;
+  /// Live instance states (reported in heartbeats).
+  std::function<std::vector<protocol::instance_status>()> instances;
+  /// Handles instance_command (request -> instance_command_result); may be
+  /// invalid.
+  caf::actor commands;
+};
+
+struct node_snapshot {
+  bool registered = false;
+  uint64_t epoch = 0;
+  uint64_t registrations = 0;
+  uint64_t last_rtt_us = 0;
+  uint64_t commands_refused = 0;
+};
+
+struct node_actor_state {
+  explicit node_actor_state(caf::local_actor*) : sess({}, {}) {}
+  session sess;
+  node_actor_config config;
+  std::shared_ptr<transport::transport> out;
+  uint64_t commands_refused = 0;
+  static inline const char* name = "fabric.node";
+};
+
+/// Spawn with `sys.spawn(node_actor, config, transport)`; it registers at once.
+caf::behavior node_actor(caf::stateful_actor<node_actor_state>* self, node_actor_config config,
+                         std::shared_ptr<transport::transport> out);
+
+} // namespace fabric::node
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::node::node_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::protocol::instance_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::protocol::instance_command_result)

@@ -1,0 +1,65 @@
+#include "node/session.hpp"
+
+namespace fabric::node {
+
+namespace {
+uint64_t to_us(steady_time t) {
+  return static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+} // namespace
+
+session::session(node_identity id, actors::failure_detector_config detector)
+  : id_(std::move(id)), detector_(detector) {}
+
+std::optional<outbound> session::on_tick(steady_time now,
+                                         const std::vector<protocol::held_instance>& held,
+                                         const std::vector<protocol::instance_status>& instances) {
+  if (registered_ && actors::is_overdue(last_ack_, now, detector_)) {
+    registered_ = false;  // the coordinator went silent: presume it lost us
+    last_register_sent_.reset();
+  }
+  if (!registered_) {
+    if (last_register_sent_ && now - *last_register_sent_ < detection_timeout(detector_))
+      return std::nullopt;
+    last_register_sent_ = now;
+    protocol::node_register reg;
+    reg.node_name = id_.name;
+    reg.fault_domain = id_.fault_domain;
+    reg.advertise_host = id_.advertise_host;
+    reg.capacity = id_.capacity;
+    reg.held_instances = held;
+    reg.agent_version = id_.agent_version;
+    return outbound{std::move(reg)};
+  }
+  return outbound{protocol::heartbeat{id_.name, epoch_, ++seq_, to_us(now), instances}};
+}
+
+void session::on_register_ack(const protocol::register_ack& ack, steady_time now) {
+  // Epochs only grow: an older ack arriving late changes nothing.
+  if (!ack.accepted || ack.node_epoch <= epoch_)
+    return;
+  registered_ = true;
+  epoch_ = ack.node_epoch;
+  ++registrations_;
+  last_ack_ = now;
+  if (ack.heartbeat_interval_ms > 0)
+    detector_.heartbeat_interval = std::chrono::milliseconds(ack.heartbeat_interval_ms);
+}
+
+void session::on_heartbeat_ack(const protocol::heartbeat_ack& ack, steady_time now) {
+  if (!registered_)
+    return;
+  last_ack_ = now;
+  auto now_us = to_us(now);
+  last_rtt_us_ = now_us >= ack.sent_at_us ? now_us - ack.sent_at_us : 0;
+}
+
+void session::on_register_required(const protocol::register_required& req) {
+  if (registered_ && req.epoch != epoch_)
+    return;
+  registered_ = false;
+  last_register_sent_.reset();
+}
+
+} // namespace fabric::node

@@ -1,0 +1,120 @@
+// The node actor on CAF's deterministic scheduler: registration, heartbeats,
+// re-registration, and the instance-command extension point.
+
+#include <gtest/gtest.h>
+
+#include "node/node_actor.hpp"
+#include "tests/actors/test_system.hpp"
+
+namespace fabric::node {
+namespace {
+
+using namespace std::chrono_literals;
+using actors::peer_message;
+
+struct node_actor_test : ::testing::Test {
+  testing::deterministic_system ds;
+  std::shared_ptr<transport::inmem_network> net
+    = std::make_shared<transport::inmem_network>(std::mt19937_64(1));
+  std::unique_ptr<transport::inmem_endpoint> coord = net->attach("coord");
+  std::shared_ptr<transport::inmem_endpoint> link{net->attach("node-a", "coord")};
+  caf::actor agent;
+
+  void start(caf::actor commands = {}) {
+    net->auto_deliver(true);
+    node_actor_config cfg;
+    cfg.identity = {"node-a", 2, "127.0.0.1", 4, "0.1.0"};
+    cfg.detector = {100ms, 3};
+    cfg.held = [] {
+      return std::vector<protocol::held_instance>{{"Web_IN_0", "dep", "v1", true, {}}};
+    };
+    cfg.commands = commands;
+    agent = ds.sys->spawn(node_actor, cfg, std::static_pointer_cast<transport::transport>(link));
+    ds.run();
+  }
+
+  void TearDown() override { caf::anon_send_exit(agent, caf::exit_reason::user_shutdown); }
+
+  template <class T>
+  void from_coordinator(T msg) {
+    caf::anon_send(agent, peer_message{"", protocol::current_version, 0, std::move(msg)});
+    ds.run();
+  }
+
+  std::vector<protocol::decoded_frame> sent() { return testing::drain(*coord); }
+
+  node_actor_state& st() { return ds.state_of<node_actor_state>(agent); }
+};
+
+TEST_F(node_actor_test, registers_at_start_with_what_it_holds) {
+  start();
+  auto frames = sent();
+  ASSERT_EQ(frames.size(), 1u);
+  auto& reg = std::get<protocol::node_register>(frames[0].message);
+  EXPECT_EQ(reg.node_name, "node-a");
+  EXPECT_EQ(reg.fault_domain, 2u);
+  ASSERT_EQ(reg.held_instances.size(), 1u);
+  EXPECT_EQ(reg.held_instances[0].instance_name, "Web_IN_0");
+}
+
+TEST_F(node_actor_test, heartbeats_every_interval_after_the_ack) {
+  start();
+  sent();
+  from_coordinator(protocol::register_ack{true, "", 42, 100});
+  ds.advance(300ms, 100ms);
+  auto frames = sent();
+  ASSERT_EQ(frames.size(), 3u);
+  for (auto& f : frames) {
+    auto& hb = std::get<protocol::heartbeat>(f.message);
+    EXPECT_EQ(hb.epoch, 42u);
+  }
+}
+
+TEST_F(node_actor_test, register_required_makes_it_register_again) {
+  start();
+  sent();
+  from_coordinator(protocol::register_ack{true, "", 42, 100});
+  from_coordinator(protocol::register_required{"node-a", 42, "node declared down"});
+  EXPECT_FALSE(st().sess.registered());
+  ds.advance(100ms, 100ms);
+  auto frames = sent();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<protocol::node_register>(frames[0].message));
+}
+
+TEST_F(node_actor_test, instance_command_without_handler_answers_not_implemented) {
+  start();
+  sent();
+  protocol::instance_command cmd;
+  cmd.command_id = 77;
+  cmd.kind = protocol::command_kind::reimage;
+  from_coordinator(cmd);
+  auto frames = sent();
+  ASSERT_EQ(frames.size(), 1u);
+  auto& r = std::get<protocol::instance_command_result>(frames[0].message);
+  EXPECT_EQ(r.command_id, 77u);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "not implemented: reimage");
+}
+
+TEST_F(node_actor_test, instance_command_goes_to_the_handler_actor) {
+  auto handler = ds.sys->spawn([]() -> caf::behavior {
+    return {[](const protocol::instance_command& c) {
+      return protocol::instance_command_result{c.command_id, true, ""};
+    }};
+  });
+  start(handler);
+  sent();
+  protocol::instance_command cmd;
+  cmd.command_id = 78;
+  from_coordinator(cmd);
+  auto frames = sent();
+  ASSERT_EQ(frames.size(), 1u);
+  auto& r = std::get<protocol::instance_command_result>(frames[0].message);
+  EXPECT_EQ(r.command_id, 78u);
+  EXPECT_TRUE(r.ok);
+  caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
+}
+
+} // namespace
+} // namespace fabric::node
