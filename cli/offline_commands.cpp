@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/table.hpp"
+#include "model/change_validation.hpp"
 #include "model/placement.hpp"
 #include "model/service_model_parser.hpp"
 #include "model/walk_risk.hpp"
@@ -206,6 +207,44 @@ int run_validate(const model_files& files, const std::string& output) {
   return problems.empty() ? exit_ok : exit_bad_input;
 }
 
+// -- diff ----------------------------------------------------------------------
+
+struct diff_options {
+  model_files current;
+  model_files next;
+  bool force = false;
+  std::string output = "table";
+};
+
+int run_diff(const diff_options& opt) {
+  auto cur = load_pair(opt.current);
+  if (!cur)
+    return exit_bad_input;
+  auto next = load_pair(opt.next);
+  if (!next)
+    return exit_bad_input;
+  auto report = model::validate_change(cur->definition, cur->configuration, next->definition,
+                                       next->configuration, opt.force);
+  bool only_redeploy = !report.verdict(model::update_path::in_place).allowed
+                       && !report.verdict(model::update_path::vip_swap).allowed;
+  if (opt.output == "json") {
+    json out{{"unchanged", report.unchanged()}, {"findings", json::array()}, {"paths", json::object()}};
+    for (auto& f : report.findings)
+      out["findings"].push_back({{"code", f.code}, {"role", f.role}, {"message", f.message}});
+    for (auto& v : report.paths) {
+      json reasons = json::array();
+      for (auto& r : v.reasons)
+        reasons.push_back({{"code", r.code}, {"role", r.role}, {"message", r.message}});
+      out["paths"][model::to_string(v.path)] = {
+        {"allowed", v.allowed}, {"needs_force", v.needs_force}, {"reasons", reasons}};
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << model::to_string(report);
+  }
+  return only_redeploy ? exit_at_risk : exit_ok;
+}
+
 } // namespace
 
 void add_offline_commands(CLI::App& app, int& exit_code) {
@@ -235,6 +274,17 @@ void add_offline_commands(CLI::App& app, int& exit_code) {
   validate_cmd->callback([=, &exit_code] {
     exit_code = run_validate(*validate_files, *validate_output);
   });
+
+  auto diff = std::make_shared<diff_options>();
+  auto* diff_cmd = app.add_subcommand(
+    "diff", "Say which upgrade paths (in place, VIP swap, delete and deploy) allow a change "
+            "from the current model to a new one, and why not");
+  add_pair_options(*diff_cmd, diff->current);
+  add_pair_options(*diff_cmd, diff->next, "new-");
+  diff_cmd->add_flag("--force", diff->force,
+                     "allow changes that lose local data in place (the platform's Force)");
+  add_output_option(*diff_cmd, diff->output);
+  diff_cmd->callback([diff, &exit_code] { exit_code = run_diff(*diff); });
 }
 
 } // namespace fabric::cli

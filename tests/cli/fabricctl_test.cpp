@@ -202,3 +202,78 @@ TEST(FabricctlValidate, MissingSettingValueIsReported) {
   ASSERT_GE(j["errors"].size(), 1u);
   EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("Greeting"), std::string::npos);
 }
+
+namespace {
+
+std::string ten_web_variant(const std::string& name, const std::string& from, const std::string& to) {
+  std::ifstream in{data + "/models/ten-web.csdef"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto text = ss.str();
+  auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  return write_temp(name, text);
+}
+
+std::string diff_args(const std::string& new_csdef) {
+  return "diff " + pair_args(data + "/models/ten-web.csdef", data + "/models/ten-web.cscfg")
+         + " --new-csdef '" + new_csdef + "' --new-cscfg '" + data + "/models/ten-web.cscfg' -o json";
+}
+
+} // namespace
+
+TEST(FabricctlDiff, UpgradeDomainCountChangeNeedsSwapOrRedeploy) {
+  auto r = fabricctl(diff_args(ten_web_variant("udc.csdef", "upgradeDomainCount=\"5\"", "upgradeDomainCount=\"4\"")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["paths"]["in_place"]["allowed"], false);
+  EXPECT_EQ(j["paths"]["in_place"]["reasons"][0]["code"], "upgrade_domain_count_changed");
+  EXPECT_EQ(j["paths"]["vip_swap"]["allowed"], true);
+  EXPECT_EQ(j["paths"]["delete_and_deploy"]["allowed"], true);
+}
+
+TEST(FabricctlDiff, EndpointChangeRulesOutVipSwap) {
+  auto r = fabricctl(diff_args(ten_web_variant(
+    "ep.csdef", "<InputEndpoint name=\"http\" protocol=\"http\" port=\"80\" />",
+    "<InputEndpoint name=\"http\" protocol=\"http\" port=\"80\" /><InputEndpoint name=\"https\" protocol=\"https\" port=\"443\" />")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["paths"]["in_place"]["allowed"], true);
+  EXPECT_EQ(j["paths"]["vip_swap"]["allowed"], false);
+  EXPECT_EQ(j["paths"]["vip_swap"]["reasons"][0]["code"], "endpoints_changed");
+}
+
+TEST(FabricctlDiff, VmSizeChangeIsInPlaceOnlyWithForce) {
+  auto changed = ten_web_variant("vm.csdef", "vmsize=\"Small\"", "vmsize=\"Large\"");
+  auto plain = json::parse(fabricctl(diff_args(changed)).out);
+  EXPECT_EQ(plain["paths"]["in_place"]["allowed"], false);
+  auto forced = json::parse(fabricctl(diff_args(changed) + " --force").out);
+  EXPECT_EQ(forced["paths"]["in_place"]["allowed"], true);
+  EXPECT_EQ(forced["paths"]["in_place"]["needs_force"], true);
+}
+
+TEST(FabricctlDiff, OnlyRedeployLeftIsExitThree) {
+  // A new endpoint (no VIP swap) and a new UD count (not in place).
+  auto both = ten_web_variant("both.csdef", "upgradeDomainCount=\"5\"", "upgradeDomainCount=\"3\"");
+  std::ifstream in{both};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto text = ss.str();
+  auto at = text.find("</Endpoints>");
+  text.insert(at, "<InputEndpoint name=\"admin\" protocol=\"tcp\" port=\"8080\" />");
+  auto path = write_temp("both2.csdef", text);
+  auto r = fabricctl(diff_args(path));
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["paths"]["delete_and_deploy"]["allowed"], true);
+}
+
+TEST(FabricctlDiff, UnchangedModelAllowsEveryPath) {
+  auto r = fabricctl(diff_args(data + "/models/ten-web.csdef"));
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["unchanged"], true);
+  EXPECT_EQ(j["paths"]["in_place"]["allowed"], true);
+  EXPECT_EQ(j["paths"]["vip_swap"]["allowed"], true);
+}
