@@ -89,7 +89,7 @@ result<fs::path> resolve_under(const fs::path& root, const std::vector<std::stri
       continue;
     std::error_code ec;
     auto st = fs::symlink_status(out, ec);
-    if (ec && ec != std::errc::no_such_file_or_directory)
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
       return fs_error("inspect", out, ec);
     if (!ec && fs::is_symlink(st))
       return error("path '" + std::string(user_path)
