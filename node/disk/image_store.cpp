@@ -162,6 +162,7 @@ struct image_receiver::impl {
   fs::path out_path;
   std::set<std::string> seen;
   std::uint64_t received = 0;
+  std::uint64_t max_bytes = 0; ///< 0: no limit
   error failure;
   bool installed = false;
 
@@ -273,6 +274,9 @@ struct image_receiver::impl {
     if (installed)
       return error("image transfer already finished");
     received += in.size();
+    if (max_bytes > 0 && received > max_bytes)
+      return fail("the archive is larger than the limit of " + std::to_string(max_bytes)
+                  + " bytes");
     while (!in.empty()) {
       switch (at) {
         case phase::header:
@@ -506,7 +510,8 @@ status image_store::export_image(const std::string& digest, std::ostream& os) co
   });
 }
 
-result<image_receiver> image_store::begin_receive(const std::string& expected_digest) {
+result<image_receiver> image_store::begin_receive(const std::string& expected_digest,
+                                                  std::uint64_t max_bytes) {
   if (auto st = check_digest(expected_digest); !st)
     return st.err();
   auto tmp = make_temp_dir(images_);
@@ -516,6 +521,7 @@ result<image_receiver> image_store::begin_receive(const std::string& expected_di
   p->images = images_;
   p->tmp = *tmp;
   p->expected = expected_digest;
+  p->max_bytes = max_bytes;
   return image_receiver(std::move(p));
 }
 

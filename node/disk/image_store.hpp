@@ -114,8 +114,11 @@ public:
   /// The same, written to a stream.
   status export_image(const std::string& digest, std::ostream& out) const;
 
-  /// Starts receiving image `expected_digest` (see image_receiver).
-  result<image_receiver> begin_receive(const std::string& expected_digest);
+  /// Starts receiving image `expected_digest` (see image_receiver). With
+  /// `max_bytes` > 0, an archive longer than that is rejected as it arrives
+  /// (a hostile or broken sender cannot fill the disk).
+  result<image_receiver> begin_receive(const std::string& expected_digest,
+                                       std::uint64_t max_bytes = 0);
 
   /// Receives a whole archive from a stream: begin_receive, feed, finish.
   result<std::string> import_archive(std::istream& in, const std::string& expected_digest);

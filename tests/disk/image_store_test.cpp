@@ -225,6 +225,14 @@ TEST_F(image_store_test, truncated_or_mislabelled_transfers_are_rejected) {
     EXPECT_FALSE(rx->finish().ok());
   }
   {
+    auto rx = b.begin_receive(digest, archive.size() - 1);
+    auto st = rx->feed(archive);
+    ASSERT_FALSE(st.ok());
+    EXPECT_TRUE(contains(st.err().message, "larger than the limit of "
+                                             + std::to_string(archive.size() - 1) + " bytes"))
+      << st.err().message;
+  }
+  {
     auto rx = b.begin_receive(digest);
     auto st = rx->feed(archive + "x");
     ASSERT_FALSE(st.ok());
