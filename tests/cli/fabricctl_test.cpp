@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 using nlohmann::json;
 
@@ -28,7 +29,10 @@ std::string sample(const std::string& prefix, const std::string& suffix) {
 }
 
 run_result fabricctl(const std::string& args) {
-  std::string err_file = testing::TempDir() + "fabricctl_stderr.txt";
+  // ctest runs the cases as parallel processes: one stderr file per process and call.
+  static int calls = 0;
+  std::string err_file = testing::TempDir() + "fabricctl_stderr_" + std::to_string(getpid()) + "_"
+                         + std::to_string(calls++) + ".txt";
   std::string cmd = std::string{FABRIC_BIN_DIR} + "/fabricctl " + args + " 2>" + err_file;
   run_result r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -42,6 +46,7 @@ run_result fabricctl(const std::string& args) {
   std::stringstream ss;
   ss << in.rdbuf();
   r.err = ss.str();
+  std::remove(err_file.c_str());
   return r;
 }
 
@@ -50,7 +55,7 @@ std::string pair_args(const std::string& csdef, const std::string& cscfg) {
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + name;
+  std::string path = testing::TempDir() + std::to_string(getpid()) + "_" + name;
   std::ofstream{path} << text;
   return path;
 }
