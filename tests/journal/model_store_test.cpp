@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "coordinator/journal/model_store.hpp"
+#include "model_json/model_json.hpp"
+#include "tests/model_json/sample_model.hpp"
+
+using fabric::journal::journal;
+using fabric::journal::model_store;
+using fabric::journal::model_store_options;
+using namespace fabric::model;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class model_store_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/fabric-model-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string data_dir() const { return dir_ + "/data"; }
+
+  model_store open_ok(model_store_options o = {}) const {
+    o.journal.sync = fabric::journal::sync_mode::off; // durability is the journal tests' job
+    auto s = model_store::open(data_dir(), o);
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.err().message);
+    return std::move(*s);
+  }
+
+  std::string dir_;
+};
+
+nlohmann::json as_json(const fabric_model& m) {
+  return fabric::model_json::model_to_json(m);
+}
+
+} // namespace
+
+TEST_F(model_store_test, committed_edits_survive_a_reopen) {
+  nlohmann::json expected;
+  {
+    auto store = open_ok();
+    EXPECT_TRUE(fs::exists(data_dir())) << "open creates the data directory";
+    for (const auto& e : fabric::test::sample_edits()) {
+      auto st = store.commit(e);
+      ASSERT_TRUE(st.ok()) << edit_name(e) << ": " << st.err().message;
+    }
+    expected = as_json(store.model());
+    EXPECT_EQ(store.model().revision, static_cast<long long>(fabric::test::sample_edits().size()));
+  }
+  auto store = open_ok();
+  EXPECT_EQ(store.replayed_on_open(), static_cast<std::int64_t>(fabric::test::sample_edits().size()));
+  EXPECT_EQ(as_json(store.model()), expected);
+  // the last edits deleted the staging deployment and swapped d1 into staging
+  const auto& shop = store.model().services.at("shop");
+  EXPECT_FALSE(shop.production.has_value());
+  ASSERT_TRUE(shop.staging.has_value());
+  EXPECT_EQ(shop.staging->name, "d1");
+}
+
+TEST_F(model_store_test, a_refused_edit_changes_neither_model_nor_journal) {
+  auto store = open_ok();
+  ASSERT_TRUE(store.commit(create_hosted_service{"shop", "", "", ""}).ok());
+  auto before = as_json(store.model());
+  auto seq = store.journal_ref().last_seq();
+  auto st = store.commit(set_instance_state{"shop", slot::production, "Web_IN_0",
+                                            instance_state::ready_role});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.err().message, "there is no deployment in the production slot of hosted service 'shop'");
+  EXPECT_EQ(as_json(store.model()), before);
+  EXPECT_EQ(store.journal_ref().last_seq(), seq);
+  EXPECT_EQ(store.journal_ref().stats().appends, 1u);
+}
+
+TEST_F(model_store_test, a_failed_journal_write_changes_nothing) {
+  auto store = open_ok();
+  ASSERT_TRUE(store.commit(create_hosted_service{"shop", "", "", ""}).ok());
+  auto before = as_json(store.model());
+  ASSERT_TRUE(store.journal_ref().close().ok());
+  auto st = store.commit(create_hosted_service{"other", "", "", ""});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.err().message,
+            "journal '" + data_dir() + "/journal.db': append on a closed journal");
+  EXPECT_EQ(as_json(store.model()), before);
+}
+
+TEST_F(model_store_test, snapshots_then_more_edits_reopen_to_the_same_model) {
+  model_store_options o;
+  o.snapshot_every = 5;
+  auto edits = fabric::test::sample_edits(); // 17 edits: snapshots after 5, 10 and 15
+  nlohmann::json expected;
+  {
+    auto store = open_ok(o);
+    for (const auto& e : edits)
+      ASSERT_TRUE(store.commit(e).ok()) << edit_name(e);
+    EXPECT_EQ(store.journal_ref().stats().snapshots, 3u);
+    EXPECT_EQ(store.journal_ref().stats().compacted_records, 15u);
+    EXPECT_EQ(store.commits_since_snapshot(), 2);
+    expected = as_json(store.model());
+  }
+  {
+    auto store = open_ok(o);
+    EXPECT_EQ(store.replayed_on_open(), 2);
+    EXPECT_EQ(as_json(store.model()), expected);
+    // a manual snapshot, then one more edit
+    ASSERT_TRUE(store.snapshot().ok());
+    ASSERT_TRUE(store.commit(set_deployment_status{"shop", slot::staging,
+                                                   deployment_status::suspended})
+                  .ok());
+    expected = as_json(store.model());
+  }
+  auto store = open_ok(o);
+  EXPECT_EQ(store.replayed_on_open(), 1);
+  EXPECT_EQ(as_json(store.model()), expected);
+  EXPECT_EQ(store.model().revision, static_cast<long long>(edits.size() + 1));
+}
+
+TEST_F(model_store_test, a_journaled_edit_that_no_longer_applies_is_a_clear_error) {
+  fs::create_directories(data_dir());
+  {
+    auto j = journal::open(data_dir() + "/journal.db");
+    ASSERT_TRUE(j.ok()) << j.err().message;
+    ASSERT_TRUE(j->append("swap_slots", R"({"kind":"swap_slots","service":"ghost"})").ok());
+  }
+  auto s = model_store::open(data_dir());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.err().message, "journal '" + data_dir()
+                               + "/journal.db': record 1 (swap_slots) does not apply: hosted "
+                                 "service 'ghost' does not exist");
+}
+
+TEST_F(model_store_test, an_undecodable_record_is_a_clear_error) {
+  fs::create_directories(data_dir());
+  {
+    auto j = journal::open(data_dir() + "/journal.db");
+    ASSERT_TRUE(j.ok()) << j.err().message;
+    ASSERT_TRUE(j->append("create_hosted_service",
+                          R"({"kind":"create_hosted_service","name":"a"})").ok());
+    ASSERT_TRUE(j->append("set_instance_state",
+                          R"({"kind":"set_instance_state","state":"Up"})").ok());
+  }
+  auto s = model_store::open(data_dir());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.err().message.rfind("journal '" + data_dir()
+                                    + "/journal.db': record 2 (set_instance_state) does not "
+                                      "decode: set_instance_state.state: unknown instance state "
+                                      "'Up'",
+                                  0),
+            0u)
+    << s.err().message;
+}
+
+TEST_F(model_store_test, a_data_dir_that_cannot_be_created_is_a_clear_error) {
+  {
+    std::ofstream f(dir_ + "/file");
+    f << "x";
+  }
+  auto s = model_store::open(dir_ + "/file/data");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.err().message.rfind("model store: cannot create the data directory '" + dir_
+                                    + "/file/data': ",
+                                  0),
+            0u)
+    << s.err().message;
+}
