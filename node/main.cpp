@@ -1,5 +1,9 @@
-// fabric-node: one rack / fault domain. First version: registers with the
-// coordinator and heartbeats. See node/README.md.
+// fabric-node: one rack / fault domain. Registers with the coordinator,
+// heartbeats, and runs the role instances it is told to run (instance
+// manager, one actor per instance, real disks, one HTTP port per instance).
+// See node/README.md.
+
+#include <sys/resource.h>
 
 #include <csignal>
 #include <filesystem>
@@ -11,6 +15,9 @@
 #include <zmq.hpp>
 
 #include "actors/bridge.hpp"
+#include "node/disk/instance_disks.hpp"
+#include "node/endpoints/http_ports.hpp"
+#include "node/instance_manager.hpp"
 #include "node/node_actor.hpp"
 #include "transport/zmq_transport.hpp"
 
@@ -22,7 +29,8 @@ int main(int argc, char** argv) {
   std::string data_dir;
   std::string advertise = "127.0.0.1";
   uint32_t fault_domain = 0;
-  uint32_t capacity = 8;
+  std::string instance_host;
+  uint32_t capacity = 5000;
   int heartbeat_ms = 100;
   int missed = 3;
   int threads = 2;
@@ -34,6 +42,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "directory for the node's disks")->required();
   app.add_option("--advertise", advertise, "host other parties use to reach this node");
   app.add_option("--capacity", capacity, "max instances on this node");
+  app.add_option("--instance-host", instance_host,
+                 "host the instance HTTP ports bind to (default: --advertise)");
   app.add_option("--heartbeat-ms", heartbeat_ms,
                  "heartbeat interval until the coordinator sets its own")
     ->check(CLI::Range(1, 60000));
@@ -51,6 +61,18 @@ int main(int argc, char** argv) {
   if (ec) {
     spdlog::error("--data-dir {}: {}", data_dir, ec.message());
     return 2;
+  }
+  if (auto st = disk::clean_leftovers(data_dir); !st)
+    spdlog::warn("--data-dir {}: {}", data_dir, st.err().message);
+  if (instance_host.empty())
+    instance_host = advertise.empty() ? "127.0.0.1" : advertise;
+
+  // Thousands of instance ports: as many descriptors as the hard limit allows.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+      spdlog::warn("cannot raise RLIMIT_NOFILE to {}", static_cast<uint64_t>(lim.rlim_max));
   }
 
   sigset_t signals;
@@ -71,15 +93,38 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<transport::zmq_transport> link{std::move(*dealer)};
 
+  // After the actor system: destroyed first, once every actor is done.
+  node::http_ports ports;
+  auto board = std::make_shared<node::instance_board>();
+  auto env = std::make_shared<node::instance_env>();
+  env->data_dir = data_dir;
+  env->host = instance_host;
+  env->ports = &ports;
+  env->report = [board, link](const protocol::instance_report& r) {
+    board->update(r);
+    if (!r.state.empty())
+      link->send({}, protocol::encode(r));
+  };
+  node::instance_manager_config mcfg;
+  mcfg.env = env;
+  mcfg.capacity = capacity;
+  mcfg.request_image = [link](const protocol::image_request& r) {
+    link->send({}, protocol::encode(r));
+  };
+  auto manager = sys.spawn(node::instance_manager, std::move(mcfg));
+
   node::node_actor_config ncfg;
   ncfg.identity = {name, fault_domain, advertise, capacity, "0.1.0"};
   ncfg.detector.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
   ncfg.detector.missed_heartbeats = missed;
-  // Extension points: ncfg.held (disk store), ncfg.instances (instance
-  // actors), ncfg.commands (the actor that carries out instance_command).
+  ncfg.held = [dir = std::filesystem::path(data_dir)] { return node::held_on_disk(dir); };
+  ncfg.instances = [board] { return board->snapshot(); };
+  ncfg.commands = manager;
+  ncfg.on_fence = [manager](bool fenced) { caf::anon_send(manager, node::fence_msg{fenced}); };
   auto agent = sys.spawn(node::node_actor, std::move(ncfg), link);
 
   actors::transport_bridge bridge{*link};
+  bridge.route(protocol::image_chunk::type_id, manager);
   bridge.route_default(agent);
   bridge.start();
   spdlog::info("node {} (fault domain {}) connecting to {}", name, fault_domain, coordinator);
@@ -89,6 +134,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: shutting down", sig);
   bridge.stop();
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "node/node_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +32,27 @@ void on_command(self_ptr self, const protocol::instance_command& cmd) {
     });
 }
 
+void set_fenced(self_ptr self, bool fenced) {
+  auto& st = self->state;
+  if (st.fenced == fenced)
+    return;
+  st.fenced = fenced;
+  if (fenced)
+    spdlog::warn("no word from the coordinator: fencing the instances");
+  else
+    spdlog::info("back in touch with the coordinator: instances follow its commands");
+  if (st.config.on_fence)
+    st.config.on_fence(fenced);
+}
+
+/// An ack arrived: arm the fence for k*H from now.
+void acked(self_ptr self) {
+  auto& st = self->state;
+  ++st.acks;
+  auto k = std::max(1, st.config.detector.missed_heartbeats);
+  self->delayed_send(self, st.sess.heartbeat_interval() * k, fence_check{st.acks});
+}
+
 } // namespace
 
 caf::behavior node_actor(self_ptr self, node_actor_config config,
@@ -41,10 +64,8 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
   return {
     [=](fabric::beat_atom) {
       auto& st = self->state;
-      auto held = st.config.held ? st.config.held() : std::vector<protocol::held_instance>{};
-      auto live = st.config.instances ? st.config.instances()
-                                      : std::vector<protocol::instance_status>{};
-      if (auto msg = st.sess.on_tick(self->clock().now(), held, live))
+      if (auto msg = st.sess.on_tick_lazy(self->clock().now(), st.config.held,
+                                          st.config.instances))
         send_out(self, *msg);
       self->delayed_send(self, st.sess.heartbeat_interval(), fabric::beat_atom_v);
     },
@@ -55,25 +76,36 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
         bool was = st.sess.registered();
         auto old_epoch = st.sess.epoch();
         st.sess.on_register_ack(*ack, now);
-        if (!ack->accepted)
+        if (!ack->accepted) {
           spdlog::warn("registration refused: {}", ack->reason);
-        else if (st.sess.epoch() != old_epoch)
+        } else if (st.sess.epoch() != old_epoch) {
           spdlog::info("{} with epoch {}", was ? "re-registered" : "registered", st.sess.epoch());
+          acked(self);
+          set_fenced(self, false);
+        }
       } else if (auto* hb = std::get_if<protocol::heartbeat_ack>(&in.message)) {
+        if (st.sess.registered())
+          acked(self);
         st.sess.on_heartbeat_ack(*hb, now);
       } else if (auto* req = std::get_if<protocol::register_required>(&in.message)) {
         bool was = st.sess.registered();
         st.sess.on_register_required(*req);
-        if (was && !st.sess.registered())
+        if (was && !st.sess.registered()) {
           spdlog::warn("coordinator asks to register again: {}", req->reason);
+          set_fenced(self, true); // it may have declared us down: stop serving at once
+        }
       } else if (auto* cmd = std::get_if<protocol::instance_command>(&in.message)) {
         on_command(self, *cmd);
       }
     },
+    [=](fence_check c) {
+      if (c.acks == self->state.acks)
+        set_fenced(self, true);
+    },
     [=](fabric::snapshot_atom) {
       auto& st = self->state;
       return node_snapshot{st.sess.registered(), st.sess.epoch(), st.sess.registrations(),
-                           st.sess.last_rtt_us(), st.commands_refused};
+                           st.sess.last_rtt_us(), st.commands_refused, st.fenced};
     },
   };
 }

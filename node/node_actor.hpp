@@ -14,9 +14,17 @@
 //                                        an instance_command_result); without
 //                                        it, answers "not implemented"
 //   snapshot_atom                     -> replies node_snapshot
+//   fence_check                       -> (self-sent k*H after each ack) fences
+//                                        when no ack came since
 //
-// Instance states in heartbeats come from `instances` (empty for now: the
-// instance actors will provide them).
+// `held` is asked only when registering; `instances` only for heartbeats that
+// carry the full list (the first after registration and every 20th; the
+// others carry an empty list, see session::on_tick_lazy).
+//
+// Fencing (runtime contract): when no ack has come for k*H (k missed
+// heartbeats), or the coordinator answers register_required for the current
+// epoch, `on_fence(true)` is called once (the instances stop serving); after
+// the next accepted registration, `on_fence(false)`.
 
 #include <functional>
 #include <memory>
@@ -42,6 +50,13 @@ struct node_actor_config {
   /// Handles instance_command (request -> instance_command_result); may be
   /// invalid.
   caf::actor commands;
+  /// Called with true when the node fences itself, false when it is back.
+  std::function<void(bool fenced)> on_fence;
+};
+
+/// Self-sent k*H after an ack; `acks` is the ack count when it was sent.
+struct fence_check {
+  uint64_t acks = 0;
 };
 
 struct node_snapshot {
@@ -50,6 +65,7 @@ struct node_snapshot {
   uint64_t registrations = 0;
   uint64_t last_rtt_us = 0;
   uint64_t commands_refused = 0;
+  bool fenced = false;
 };
 
 struct node_actor_state {
@@ -58,6 +74,8 @@ struct node_actor_state {
   node_actor_config config;
   std::shared_ptr<transport::transport> out;
   uint64_t commands_refused = 0;
+  uint64_t acks = 0;
+  bool fenced = false;
   static inline const char* name = "fabric.node";
 };
 
@@ -68,5 +86,6 @@ caf::behavior node_actor(caf::stateful_actor<node_actor_state>* self, node_actor
 } // namespace fabric::node
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::node::node_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::node::fence_check)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::protocol::instance_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::protocol::instance_command_result)

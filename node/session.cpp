@@ -15,6 +15,15 @@ session::session(node_identity id, actors::failure_detector_config detector)
 std::optional<outbound> session::on_tick(steady_time now,
                                          const std::vector<protocol::held_instance>& held,
                                          const std::vector<protocol::instance_status>& instances) {
+  auto out = on_tick_lazy(now, [&] { return held; }, {});
+  if (out)
+    if (auto* hb = std::get_if<protocol::heartbeat>(&*out))
+      hb->instances = instances;
+  return out;
+}
+
+std::optional<outbound> session::on_tick_lazy(steady_time now, const held_source& held,
+                                              const status_source& instances) {
   if (registered_ && actors::is_overdue(last_ack_, now, detector_)) {
     registered_ = false;  // the coordinator went silent: presume it lost us
     last_register_sent_.reset();
@@ -28,11 +37,15 @@ std::optional<outbound> session::on_tick(steady_time now,
     reg.fault_domain = id_.fault_domain;
     reg.advertise_host = id_.advertise_host;
     reg.capacity = id_.capacity;
-    reg.held_instances = held;
+    if (held)
+      reg.held_instances = held();
     reg.agent_version = id_.agent_version;
     return outbound{std::move(reg)};
   }
-  return outbound{protocol::heartbeat{id_.name, epoch_, ++seq_, to_us(now), instances}};
+  protocol::heartbeat hb{id_.name, epoch_, ++seq_, to_us(now), {}};
+  if (beats_since_registration_++ % full_list_every == 0 && instances)
+    hb.instances = instances();
+  return outbound{std::move(hb)};
 }
 
 void session::on_register_ack(const protocol::register_ack& ack, steady_time now) {
@@ -42,6 +55,7 @@ void session::on_register_ack(const protocol::register_ack& ack, steady_time now
   registered_ = true;
   epoch_ = ack.node_epoch;
   ++registrations_;
+  beats_since_registration_ = 0;
   last_ack_ = now;
   if (ack.heartbeat_interval_ms > 0)
     detector_.heartbeat_interval = std::chrono::milliseconds(ack.heartbeat_interval_ms);

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -51,6 +52,20 @@ public:
                                   const std::vector<protocol::held_instance>& held,
                                   const std::vector<protocol::instance_status>& instances);
 
+  using held_source = std::function<std::vector<protocol::held_instance>()>;
+  using status_source = std::function<std::vector<protocol::instance_status>()>;
+
+  /// Every how many heartbeats the full instance list goes out (anti-entropy).
+  static constexpr uint64_t full_list_every = 20;
+
+  /// Like on_tick, but calls `held` only when it registers, and `instances`
+  /// only for the heartbeats that carry the full list: the first after each
+  /// registration and every full_list_every-th after it. The others carry an
+  /// empty list (cheap with thousands of instances; state changes travel as
+  /// instance_report).
+  std::optional<outbound> on_tick_lazy(steady_time now, const held_source& held,
+                                       const status_source& instances);
+
   void on_register_ack(const protocol::register_ack& ack, steady_time now);
   void on_heartbeat_ack(const protocol::heartbeat_ack& ack, steady_time now);
   void on_register_required(const protocol::register_required& req);
@@ -72,6 +87,7 @@ private:
   std::optional<steady_time> last_register_sent_;
   steady_time last_ack_{};
   uint64_t last_rtt_us_ = 0;
+  uint64_t beats_since_registration_ = 0;
 };
 
 } // namespace fabric::node
