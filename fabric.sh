@@ -21,7 +21,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev libevent-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libssl-dev
-  python3 curl
+  python3 python3-yaml curl
+  prometheus  # promtool: tests/monitoring checks the config, rules and exposition
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
