@@ -195,7 +195,11 @@ status os_disk::remove(std::string_view path) {
     return l.err();
   if (l->merged() == entry_kind::none)
     return error("cannot remove " + q(path) + ": no such file or directory");
-  if (l->lower != entry_kind::none) {
+  // The base may have the name even when the layer's entry hides it (find()
+  // then reports lower = none): it must stay hidden once the layer's is gone.
+  // A whiteout over a base entry that an ancestor already hides is harmless.
+  if (l->lower != entry_kind::none
+      || (l->upper != entry_kind::none && kind_of(l->low) != entry_kind::none)) {
     if (auto st = make_layer_dirs(*parts, parts->size() - 1, path); !st)
       return st;
     auto whiteout = l->up.parent_path() / (std::string(whiteout_prefix) + parts->back());
