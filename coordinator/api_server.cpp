@@ -5,6 +5,9 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "coordinator/controller_actor.hpp"
+#include "coordinator/image_catalog.hpp"
+
 namespace fabric::coordinator {
 
 namespace {
@@ -20,6 +23,20 @@ std::optional<membership_snapshot> ask_snapshot(caf::actor_system& sys, const ca
 
 void send_json(httplib::Response& res, const nlohmann::json& body) {
   res.set_content(body.dump(2) + "\n", "application/json");
+}
+
+void send_result(httplib::Response& res, const api_result& r) {
+  res.status = r.status;
+  send_json(res, r.body);
+}
+
+api_result call(caf::actor_system& sys, const caf::actor& ctl,
+                std::function<api_result(controller&)> fn) {
+  api_result out = api_error(503, "ServiceUnavailable", "the controller did not answer");
+  caf::scoped_actor self{sys};
+  self->request(ctl, std::chrono::seconds(10), api_call{std::move(fn)})
+    .receive([&](api_result& r) { out = std::move(r); }, [&](caf::error&) {});
+  return out;
 }
 
 } // namespace
@@ -79,8 +96,7 @@ api_server::api_server(caf::actor_system& sys, caf::actor membership,
   server_.Get("/fabric/v1/nodes", [this](const httplib::Request&, httplib::Response& res) {
     auto snap = ask_snapshot(sys_, membership_);
     if (!snap) {
-      res.status = 503;
-      send_json(res, {{"error", "membership actor did not answer"}});
+      send_result(res, api_error(503, "ServiceUnavailable", "membership actor did not answer"));
       return;
     }
     send_json(res, nodes_json(*snap));
@@ -92,6 +108,87 @@ api_server::api_server(caf::actor_system& sys, caf::actor membership,
       body["membership"] = membership_stats_json(*snap);
     send_json(res, body);
   });
+}
+
+void api_server::add_controller_routes(caf::actor ctl, image_catalog* images) {
+  auto* sys = &sys_;
+  auto run = [sys, ctl](httplib::Response& res, std::function<api_result(controller&)> fn) {
+    send_result(res, call(*sys, ctl, std::move(fn)));
+  };
+  server_.Post("/fabric/v1/services", [run](const httplib::Request& req, httplib::Response& res) {
+    run(res, [body = req.body](controller& c) { return c.create_service(body); });
+  });
+  server_.Get("/fabric/v1/services", [run](const httplib::Request&, httplib::Response& res) {
+    run(res, [](controller& c) { return c.list_services(); });
+  });
+  server_.Get("/fabric/v1/services/([^/]+)",
+              [run](const httplib::Request& req, httplib::Response& res) {
+                run(res, [n = req.matches[1].str()](controller& c) { return c.get_service(n); });
+              });
+  server_.Delete("/fabric/v1/services/([^/]+)",
+                 [run](const httplib::Request& req, httplib::Response& res) {
+                   run(res,
+                       [n = req.matches[1].str()](controller& c) { return c.delete_service(n); });
+                 });
+  const char* dep = "/fabric/v1/services/([^/]+)/deployments/([^/]+)";
+  server_.Post(dep, [run](const httplib::Request& req, httplib::Response& res) {
+    operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
+    run(res, [op](controller& c) { return c.start_operation("deploy", op); });
+  });
+  server_.Get(dep, [run](const httplib::Request& req, httplib::Response& res) {
+    run(res, [s = req.matches[1].str(), slot = req.matches[2].str()](controller& c) {
+      return c.get_deployment(s, slot);
+    });
+  });
+  server_.Delete(dep, [run](const httplib::Request& req, httplib::Response& res) {
+    operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
+    run(res, [op](controller& c) { return c.start_operation("delete_deployment", op); });
+  });
+  server_.Get("/fabric/v1/operations", [run](const httplib::Request&, httplib::Response& res) {
+    run(res, [](controller& c) { return c.list_operations(); });
+  });
+  server_.Get("/fabric/v1/operations/([^/]+)",
+              [run](const httplib::Request& req, httplib::Response& res) {
+                run(res, [id = req.matches[1].str()](controller& c) { return c.get_operation(id); });
+              });
+  if (images) {
+    server_.Get("/fabric/v1/images", [images](const httplib::Request&, httplib::Response& res) {
+      auto arr = nlohmann::json::array();
+      for (auto& e : images->list())
+        arr.push_back({{"name", e.name}, {"digest", e.digest}, {"size", e.size}});
+      send_json(res, {{"images", arr}});
+    });
+    server_.Post("/fabric/v1/images/([^/]+)",
+                 [images](const httplib::Request& req, httplib::Response& res) {
+                   auto name = req.matches[1].str();
+                   auto added = images->add(name, req.body);
+                   if (!added) {
+                     send_result(res, api_error(400, "BadRequest", added.err().to_string()));
+                     return;
+                   }
+                   spdlog::info("image {} stored: {}", name, added->digest);
+                   res.status = 201;
+                   send_json(res, {{"name", added->name},
+                                   {"digest", added->digest},
+                                   {"size", added->size}});
+                 });
+  }
+  server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.body.empty() && res.status == 404)
+      send_result(res, api_error(404, "ResourceNotFound", "no route " + req.method + " " + req.path));
+  });
+  server_.set_exception_handler(
+    [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unexpected error";
+      try {
+        if (ep)
+          std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      send_result(res, api_error(500, "InternalError", what));
+    });
 }
 
 api_server::~api_server() { stop(); }

@@ -9,6 +9,21 @@
 // Handlers ask the membership actor for a snapshot (bounded wait, 503 when it
 // does not answer). Others add routes with server().
 //
+// add_controller_routes() adds the model's routes (each runs as an api_call
+// on the controller actor; 503 when it does not answer within 10 s):
+//   POST   /fabric/v1/services                        {"name", "label"?, ...}  201
+//   GET    /fabric/v1/services                        {"services": [...]}
+//   GET    /fabric/v1/services/<svc>
+//   DELETE /fabric/v1/services/<svc>                  409 while it has a deployment
+//   POST   /fabric/v1/services/<svc>/deployments/<slot>   deploy: 202 {"operation_id"}
+//   GET    /fabric/v1/services/<svc>/deployments/<slot>   every instance merged
+//   DELETE /fabric/v1/services/<svc>/deployments/<slot>   202 {"operation_id"}
+//   GET    /fabric/v1/operations[/<id>]               {"status": InProgress|Succeeded|Failed}
+//   POST   /fabric/v1/images/<name>                   body: node/disk transfer archive, 201
+//   GET    /fabric/v1/images                          {"images": [{name, digest, size}]}
+// Errors everywhere: {"error": {"code", "message"}} with 400/404/409/5xx;
+// unknown paths answer 404 in the same form.
+//
 // Thread-safety: start()/stop() from one thread; handlers run on httplib's
 // worker threads.
 
@@ -26,6 +41,8 @@
 #include "coordinator/membership_actor.hpp"
 
 namespace fabric::coordinator {
+
+class image_catalog;
 
 /// The body of GET /fabric/v1/nodes.
 nlohmann::json nodes_json(const membership_snapshot& snap);
@@ -48,6 +65,10 @@ public:
   void stop();
 
   httplib::Server& server() { return server_; }
+
+  /// Adds the routes above. REQUIRES: before start(); `images` outlives the
+  /// server (may be null: no image routes).
+  void add_controller_routes(caf::actor controller, image_catalog* images);
 
 private:
   caf::actor_system& sys_;

@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,9 @@
 
 #include "actors/bridge.hpp"
 #include "coordinator/api_server.hpp"
+#include "coordinator/controller_actor.hpp"
+#include "coordinator/image_catalog.hpp"
+#include "coordinator/journal_port.hpp"
 #include "coordinator/membership_actor.hpp"
 #include "transport/zmq_transport.hpp"
 
@@ -30,6 +34,31 @@ bool split_host_port(const std::string& s, std::string& host, int& port) {
   return port >= 0 && port <= 65535;
 }
 
+/// "create_vm=50,start_vm=50,start_role=50" -> map; false on a bad entry.
+bool parse_phases(const std::string& s, std::map<std::string, uint32_t>& out) {
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto comma = s.find(',', pos);
+    auto item = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return false;
+    try {
+      std::size_t used = 0;
+      auto v = std::stoul(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1 || v > 600000)
+        return false;
+      out[item.substr(0, eq)] = static_cast<uint32_t>(v);
+    } catch (...) {
+      return false;
+    }
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -43,6 +72,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   std::size_t max_frame = 16 * 1024 * 1024;
   std::string log_level = "info";
+  std::string phase_ms;
   app.add_option("--nodes-listen", nodes_listen, "ZeroMQ endpoint for nodes, tcp://HOST:PORT")
     ->required();
   app.add_option("--api-listen", api_listen, "HTTP API address, HOST:PORT")->required();
@@ -54,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
   app.add_option("--max-frame-bytes", max_frame, "largest frame accepted from a node");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_option("--phase-ms", phase_ms,
+                 "default phase durations sent to nodes, e.g. create_vm=50,start_vm=50,start_role=50");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -68,6 +100,26 @@ int main(int argc, char** argv) {
   if (ec) {
     spdlog::error("--data-dir {}: {}", data_dir, ec.message());
     return 2;
+  }
+
+  coordinator::controller_config ccfg;
+  if (!phase_ms.empty() && !parse_phases(phase_ms, ccfg.phase_durations_ms)) {
+    spdlog::error("--phase-ms: expected NAME=MS[,NAME=MS...], got '{}'", phase_ms);
+    return 2;
+  }
+  auto store = journal::model_store::open(data_dir);
+  if (!store) {
+    spdlog::error("{}", store.err().to_string());
+    return 1;
+  }
+  spdlog::info("model loaded from {}: revision {}, {} service(s), {} edit(s) replayed", data_dir,
+               store->model().revision, store->model().services.size(),
+               store->replayed_on_open());
+  coordinator::journal_model_port model_port{std::move(*store)};
+  coordinator::image_catalog images{data_dir};
+  if (auto st = images.load(); !st) {
+    spdlog::error("{}", st.err().to_string());
+    return 1;
   }
 
   // Every thread started from here on inherits the blocked signals; the main
@@ -98,13 +150,22 @@ int main(int argc, char** argv) {
   mcfg.first_epoch = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
+  ccfg.operation_prefix = "op" + std::to_string(mcfg.first_epoch);
+  auto core = std::make_shared<coordinator::controller>(model_port, &images, ccfg);
+  auto controller = sys.spawn(coordinator::controller_actor, core,
+                              std::static_pointer_cast<transport::transport>(nodes));
+  auto image_server = sys.spawn<caf::detached>(
+    coordinator::image_server_actor, static_cast<const coordinator::image_catalog*>(&images),
+    std::static_pointer_cast<transport::transport>(nodes), std::size_t{1} << 20);
+  mcfg.listener = controller;
   auto membership = sys.spawn(coordinator::membership_actor, mcfg, nodes);
 
   protocol::decode_limits limits;
   limits.max_frame_bytes = max_frame;
   actors::transport_bridge bridge{*nodes, limits};
-  // Extension point: route instance_command_result / instance_report /
-  // image_request to their actors with bridge.route(type_id, actor).
+  bridge.route(protocol::instance_report::type_id, controller);
+  bridge.route(protocol::instance_command_result::type_id, controller);
+  bridge.route(protocol::image_request::type_id, image_server);
   bridge.route_default(membership);
   bridge.start();
 
@@ -117,9 +178,14 @@ int main(int argc, char** argv) {
                                     {"received", t.frames_received},
                                     {"send_failures", t.send_failures}}}};
                               }};
+  api.add_controller_routes(controller, &images);
+  auto stop_actors = [&] {
+    for (auto& a : {membership, controller, image_server})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  };
   if (!api.start(api_host, api_port)) {
     bridge.stop();
-    caf::anon_send_exit(membership, caf::exit_reason::user_shutdown);
+    stop_actors();
     return 1;
   }
   spdlog::info("API on http://{}:{}/fabric/v1/", api_host, api_port);
@@ -129,7 +195,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: shutting down", sig);
   api.stop();
   bridge.stop();
-  caf::anon_send_exit(membership, caf::exit_reason::user_shutdown);
+  stop_actors();
   sys.await_all_actors_done();
   return 0;
 }

@@ -19,6 +19,10 @@ void on_register(self_ptr self, const actors::peer_message& in,
   else
     spdlog::warn("registration refused: {}", ack.reason);
   st.out->send(in.peer, protocol::encode(ack, in.correlation_id));
+  if (ack.accepted && st.listener)
+    self->send(st.listener, node_up_event{reg.node_name, static_cast<int>(reg.fault_domain),
+                                          static_cast<int>(reg.capacity), in.peer,
+                                          ack.node_epoch, reg.held_instances});
 }
 
 void on_heartbeat(self_ptr self, const actors::peer_message& in, const protocol::heartbeat& hb) {
@@ -27,6 +31,8 @@ void on_heartbeat(self_ptr self, const actors::peer_message& in, const protocol:
   if (verdict == heartbeat_verdict::accepted) {
     st.out->send(in.peer, protocol::encode(protocol::heartbeat_ack{hb.seq, hb.sent_at_us},
                                            in.correlation_id));
+    if (st.listener && !hb.instances.empty())
+      self->send(st.listener, node_status_event{hb.node_name, hb.instances});
     return;
   }
   protocol::register_required req{hb.node_name, hb.epoch, to_string(verdict)};
@@ -39,6 +45,7 @@ caf::behavior membership_actor(self_ptr self, membership_actor_config config,
                                std::shared_ptr<transport::transport> out) {
   self->state.table = membership(config.detector, config.first_epoch);
   self->state.out = std::move(out);
+  self->state.listener = config.listener;
   auto interval = config.detector.heartbeat_interval;
   self->delayed_send(self, interval, fabric::check_atom_v);
   return {
@@ -51,9 +58,12 @@ caf::behavior membership_actor(self_ptr self, membership_actor_config config,
         ++self->state.unhandled;
     },
     [=](fabric::check_atom) {
-      for (auto& name : self->state.table.check(self->clock().now()))
+      for (auto& name : self->state.table.check(self->clock().now())) {
         spdlog::warn("node {} declared down: no heartbeat for {} ms", name,
                      actors::detection_timeout(self->state.table.detector()).count());
+        if (self->state.listener)
+          self->send(self->state.listener, node_down_event{name});
+      }
       self->delayed_send(self, interval, fabric::check_atom_v);
     },
     [=](fabric::snapshot_atom) {

@@ -11,6 +11,9 @@
 //   check_atom                   -> runs the failure detector (self-scheduled
 //                                   every heartbeat interval)
 //   snapshot_atom                -> replies membership_snapshot
+// With a `listener` (the controller), it also sends node_events.hpp's
+// node_up_event (accepted registration), node_down_event (declared down) and
+// node_status_event (a heartbeat with a non-empty instance list).
 // Time is read from the actor system's clock, so CAF's test coordinator
 // drives it deterministically (advance_time()).
 
@@ -18,12 +21,14 @@
 #include <memory>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/peer_message.hpp"
 #include "coordinator/membership.hpp"
+#include "coordinator/node_events.hpp"
 #include "transport/transport.hpp"
 
 namespace fabric::coordinator {
@@ -39,6 +44,7 @@ struct membership_snapshot {
 struct membership_actor_config {
   actors::failure_detector_config detector;
   uint64_t first_epoch = 1;
+  caf::actor listener;  ///< may be invalid
 };
 
 struct membership_actor_state {
@@ -46,6 +52,7 @@ struct membership_actor_state {
   membership table;
   std::shared_ptr<transport::transport> out;
   uint64_t unhandled = 0;
+  caf::actor listener;
   static inline const char* name = "fabric.membership";
 };
 

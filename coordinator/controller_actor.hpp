@@ -1,0 +1,64 @@
+#pragma once
+
+// The controller actor: the thin CAF shell around `controller` (the only
+// writer of the model). After every message it sends the commands the
+// controller queued through the transport.
+//
+// Interface (messages it handles):
+//   node_up_event / node_down_event / node_status_event  (membership actor)
+//   peer_message{instance_report}            -> observed state
+//   peer_message{instance_command_result}    -> operation progress
+//   api_call                                 -> replies api_result (the
+//                                               closure runs on the actor,
+//                                               so it may read and change the
+//                                               controller)
+//
+// The image server actor (spawn detached: it reads files) answers
+// peer_message{image_request} with image_chunk frames (~1 MiB, in order,
+// `last` on the final one; an unknown digest gets one empty chunk with
+// last=true so the node fails fast instead of waiting).
+
+#include <functional>
+#include <memory>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/peer_message.hpp"
+#include "coordinator/controller.hpp"
+#include "coordinator/node_events.hpp"
+#include "transport/transport.hpp"
+
+namespace fabric::coordinator {
+
+class image_catalog;
+
+/// A call from the API, run on the controller actor.
+struct api_call {
+  std::function<api_result(controller&)> run;
+};
+
+struct controller_actor_state {
+  explicit controller_actor_state(caf::local_actor*) {}
+  std::shared_ptr<controller> core;
+  std::shared_ptr<transport::transport> out;
+  static inline const char* name = "fabric.controller";
+};
+
+/// Spawn with `sys.spawn(controller_actor, core, transport)`.
+/// REQUIRES: `core` and `out` non-null.
+caf::behavior controller_actor(caf::stateful_actor<controller_actor_state>* self,
+                               std::shared_ptr<controller> core,
+                               std::shared_ptr<transport::transport> out);
+
+/// Spawn with `sys.spawn<caf::detached>(image_server_actor, catalog, transport)`.
+/// REQUIRES: `catalog` outlives the actor.
+caf::behavior image_server_actor(caf::event_based_actor* self, const image_catalog* catalog,
+                                 std::shared_ptr<transport::transport> out,
+                                 std::size_t chunk_bytes);
+
+} // namespace fabric::coordinator
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::api_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::api_result)
