@@ -436,6 +436,12 @@ caf::behavior instance_actor(caf::stateful_actor<instance_actor_state>* self,
       return rp;
     },
     [self](guest_op op) {
+      if (!op.due) {
+        op.due = true;
+        self->delayed_send(self, phase_duration(self->state.shared->spec, "guest_op", ms(50)),
+                           op);
+        return;
+      }
       if (auto st = self->state.on_guest(op.shutdown); !st)
         spdlog::info("instance {}: guest {} refused: {}", self->state.name,
                      op.shutdown ? "shutdown" : "restart", st.err().message);

@@ -17,7 +17,8 @@
 //
 // Messages the actor handles:
 //   protocol::instance_command  -> instance_command_result (accepted or why not)
-//   guest_op                    -> guest restart / shutdown (from its HTTP port)
+//   guest_op                    -> guest restart / shutdown (from its HTTP port),
+//                                  carried out after phase "guest_op"
 //   fence_msg{true}             -> port closed, instance walked to StoppedVM at
 //                                  once (the node lost the coordinator)
 //   phase_elapsed               -> the current phase is over (self-sent; stale
@@ -25,7 +26,7 @@
 //
 // Phase names in phase_durations_ms (default in ms): create_vm (10),
 // start_vm (10), start_role (10), restart_role (10), stop_role (10),
-// stop_vm (10), abort_restart (1000).
+// stop_vm (10), abort_restart (1000), guest_op (50).
 //
 // Thread-safety: the actor's state is its own; `instance_shared` is shared
 // with the HTTP handler (loop thread of http_ports) and guarded by its mutex.
@@ -55,8 +56,12 @@
 namespace fabric::node {
 
 /// A guest operation requested from inside the instance (its HTTP port).
+/// The actor carries it out `guest_op` ms (phase_durations_ms, default 50)
+/// after it arrives: the guest OS takes a moment to go down, and the HTTP
+/// answer to the request goes out before the port closes.
 struct guest_op {
   bool shutdown = false; ///< false: restart
+  bool due = false;      ///< set on the delayed copy the actor sends itself
 };
 
 /// The node lost (true) or regained (false) its coordinator.
