@@ -23,6 +23,7 @@ APT_PACKAGES=(
   libssl-dev
   python3 python3-yaml curl
   prometheus  # promtool: tests/monitoring checks the config, rules and exposition
+  debootstrap  # tests/compose: compose/build-base-image.sh makes the base image without a registry
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# The compose test (ctest label `compose`): a real fabric cluster in Docker,
+# one coordinator and six nodes in three fault domains, plus Prometheus.
+#
+#   1. base image (debootstrap, no registry) and the images from FABRIC_BIN_DIR
+#   2. docker-compose up; six nodes up via the coordinator API (loopback port)
+#   3. deploy samples/guestbook (skipped while fabricctl has no `deploy`)
+#   4. in-place upgrade to guestbook-v2 (skipped while fabricctl has no `upgrade`)
+#   5. docker kill both nodes of FD 1: detected down; instances re-placed
+#      (healed) off FD 1; the killed containers start again and rejoin without
+#      running any instance twice
+#   6. docker network disconnect rack2-a: detected down (and healed); reconnect:
+#      up again, reconciled, every instance on exactly one node
+#   7. Prometheus in the cluster: every target up (/api/v1/targets)
+#   8. docker-compose down -v (also on failure: trap)
+#
+# Exit 0 passed, 1 failed, 77 skipped (only with FABRIC_SKIP_COMPOSE=1: a
+# machine without Docker fails, it does not pass silently).
+# Environment: FABRIC_BIN_DIR (binaries; ctest sets it), FABRIC_SKIP_COMPOSE,
+# FABRIC_COMPOSE_KEEP=1 (leave the cluster running after the test, to look).
+set -uo pipefail
+SKIP=77
+if [ "${FABRIC_SKIP_COMPOSE:-0}" = 1 ]; then
+  echo "skipped: FABRIC_SKIP_COMPOSE=1"
+  exit $SKIP
+fi
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN_DIR=${FABRIC_BIN_DIR:-$ROOT/build/bin}
+CLUSTER=$ROOT/compose/cluster.sh
+SAMPLE=$ROOT/samples/guestbook
+START=$(date +%s)
+DEADLINE=$((START + ${FABRIC_COMPOSE_TEST_BUDGET_S:-840}))   # ctest's TIMEOUT is 900 s
+SERVICE=guestbook
+SLOT=production
+
+step() { printf '\n\033[1m=== [%4ss] %s\033[0m\n' "$(( $(date +%s) - START ))" "$*"; }
+note() { printf '    %s\n' "$*"; }
+fail() {
+  printf '\nFAILED: %s\n' "$*" >&2
+  exit 1
+}
+part_skipped() { printf '    SKIPPED PART: %s\n' "$*"; SKIPPED_PARTS+=("$*"); }
+SKIPPED_PARTS=()
+
+command -v docker >/dev/null ||
+  fail "docker is not installed: the compose test needs a Docker engine and docker-compose (Debian: apt-get install docker.io docker-compose); set FABRIC_SKIP_COMPOSE=1 to skip it"
+docker info >/dev/null 2>&1 ||
+  fail "the Docker engine does not answer (dockerd not running, or no permission on its socket); set FABRIC_SKIP_COMPOSE=1 to skip the compose test"
+command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 ||
+  fail "neither docker-compose nor the docker compose plugin is installed; set FABRIC_SKIP_COMPOSE=1 to skip the compose test"
+for b in fabric-coordinator fabric-node fabricctl; do
+  [ -x "$BIN_DIR/$b" ] || fail "$BIN_DIR/$b is missing (build first; FABRIC_BIN_DIR points at the binaries)"
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# A project of its own (containers, network and volumes prefixed with it) and
+# free loopback ports, so a user's `cluster.sh up` is not disturbed.
+export FABRIC_COMPOSE_PROJECT=fabrictest$$
+export FABRIC_COMPOSE_API_PORT=$(free_port)
+export FABRIC_COMPOSE_PROMETHEUS_PORT=$(free_port)
+export FABRIC_BIN_DIR=$BIN_DIR
+# Images tagged for this run only: concurrent runs from other build dirs do
+# not swap each other's binaries; cleanup removes the tags (layers stay cached).
+export FABRIC_IMAGE_TAG=test$$
+API=http://127.0.0.1:$FABRIC_COMPOSE_API_PORT
+PROM=http://127.0.0.1:$FABRIC_COMPOSE_PROMETHEUS_PORT
+NETWORK=${FABRIC_COMPOSE_PROJECT}_fabric
+CTL=("$BIN_DIR/fabricctl" --coordinator "$API")
+
+compose() { "$CLUSTER" compose "$@"; }
+container() { compose ps -q "$1"; }
+
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ] && [ $rc -ne $SKIP ]; then
+    echo "--- containers and the last log lines (test failed) ---" >&2
+    compose ps >&2 2>/dev/null || true
+    compose logs --no-color --tail 25 >&2 2>/dev/null || true
+  fi
+  if [ "${FABRIC_COMPOSE_KEEP:-0}" = 1 ]; then
+    echo "FABRIC_COMPOSE_KEEP=1: project $FABRIC_COMPOSE_PROJECT left running (API $API, Prometheus $PROM);"
+    echo "remove it with: FABRIC_COMPOSE_PROJECT=$FABRIC_COMPOSE_PROJECT compose/cluster.sh down -v"
+  else
+    step "docker-compose down -v"
+    "$CLUSTER" down -v >/dev/null 2>&1 || echo "warning: down -v failed" >&2
+    if docker volume ls -q | grep -q "^${FABRIC_COMPOSE_PROJECT}_"; then
+      echo "warning: volumes of $FABRIC_COMPOSE_PROJECT are left:" >&2
+      docker volume ls -q | grep "^${FABRIC_COMPOSE_PROJECT}_" >&2
+      [ $rc -eq 0 ] && rc=1
+    fi
+  fi
+  if [ "${FABRIC_COMPOSE_KEEP:-0}" != 1 ]; then
+    docker image rm "fabric-coordinator:$FABRIC_IMAGE_TAG" "fabric-node:$FABRIC_IMAGE_TAG" \
+      "fabric-prometheus:$FABRIC_IMAGE_TAG" >/dev/null 2>&1 || true
+  fi
+  printf 'total %s s\n' "$(( $(date +%s) - START ))"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+remaining() { echo $(( DEADLINE - $(date +%s) )); }
+
+# wait_until DESCRIPTION SECONDS COMMAND...: polls COMMAND every second until
+# it succeeds; fails the test after SECONDS (or at the overall deadline).
+wait_until() {
+  local what=$1 limit=$2 t0
+  shift 2
+  t0=$(date +%s)
+  local until=$(( t0 + limit ))
+  [ "$until" -gt "$DEADLINE" ] && until=$DEADLINE
+  while :; do
+    if "$@" >/dev/null 2>&1; then
+      note "$what after $(( $(date +%s) - t0 )) s"
+      return 0
+    fi
+    [ "$(date +%s)" -ge "$until" ] && break
+    sleep 1
+  done
+  echo "--- last answer of the check ---" >&2
+  "$@" >&2 || true
+  fail "timed out after $(( $(date +%s) - t0 )) s waiting for: $what"
+}
+
+nodes_json() { curl -sf --max-time 3 "$API/fabric/v1/nodes"; }
+deployment_json() { curl -sf --max-time 3 "$API/fabric/v1/services/$SERVICE/deployments/$SLOT"; }
+
+# check_nodes EXPR: EXPR (python) over `nodes` = {name: node} is true.
+check_nodes() {
+  nodes_json | python3 -c '
+import json, sys
+nodes = {n["name"]: n for n in json.load(sys.stdin)["nodes"]}
+ok = eval(sys.argv[1])
+print({k: v["state"] for k, v in sorted(nodes.items())})
+sys.exit(0 if ok else 1)' "$1"
+}
+six_up() { check_nodes 'len(nodes) == 6 and all(n["state"] == "up" for n in nodes.values())'; }
+nodes_down() { # names...
+  check_nodes "all(nodes[n][\"state\"] == \"down\" for n in \"$*\".split())"
+}
+nodes_up() { # names...
+  check_nodes "all(nodes[n][\"state\"] == \"up\" for n in \"$*\".split())"
+}
+
+# healthy_deployment [EXCLUDED_NODE...]: every instance ReadyRole on an up
+# node that is not excluded; instance names unique; and in the nodes' own
+# reports (GET /nodes) every instance of the deployment is held by exactly
+# one node — no instance runs twice after healing or reconciling.
+healthy_deployment() {
+  local dep nodes
+  dep=$(deployment_json) || { echo "GET deployment failed"; return 1; }
+  nodes=$(nodes_json) || { echo "GET nodes failed"; return 1; }
+  python3 - "$dep" "$nodes" "$*" <<'PY'
+import collections, json, sys
+dep, nodes, excluded = json.loads(sys.argv[1]), json.loads(sys.argv[2])["nodes"], sys.argv[3].split()
+state = {n["name"]: n["state"] for n in nodes}
+problems = []
+insts = dep["instances"]
+names = [i["name"] for i in insts]
+if not insts:
+    problems.append("no instances")
+if len(names) != len(set(names)):
+    problems.append("instance listed twice in the deployment: %s" % [n for n, c in collections.Counter(names).items() if c > 1])
+for i in insts:
+    node = i.get("node", "")
+    if i.get("state") != "ReadyRole":
+        problems.append("%s is %s on %s" % (i["name"], i.get("state"), node))
+    if state.get(node) != "up":
+        problems.append("%s placed on %s (%s)" % (i["name"], node, state.get(node)))
+    if node in excluded:
+        problems.append("%s still on %s" % (i["name"], node))
+# Nodes report wire names, "<deployment>.<instance>". Down nodes keep their
+# last list, so only the nodes that are up count.
+holders = collections.defaultdict(list)
+for n in nodes:
+    if n["state"] != "up":
+        continue
+    for x in n.get("instances", []):
+        holders[x if isinstance(x, str) else x.get("name")].append(n["name"])
+for i in insts:
+    held_by = holders.get(dep["name"] + "." + i["name"], []) + holders.get(i["name"], [])
+    if held_by != [i.get("node")]:
+        problems.append("%s (placed on %s) held by %s" % (i["name"], i.get("node"), held_by))
+print("%d instances; %s" % (len(insts), "; ".join(problems[:8]) if problems else "all ReadyRole, each on one node"))
+sys.exit(1 if problems else 0)
+PY
+}
+
+# has_command CMD [SUB]: fabricctl lists CMD (and CMD lists SUB) in its help
+# (CLI11 answers `fabricctl unknown --help` with the main help and exit 0).
+has_command() {
+  "$BIN_DIR/fabricctl" --help 2>/dev/null | grep -qE "^  $1( |$)" || return 1
+  [ $# -lt 2 ] || "$BIN_DIR/fabricctl" "$1" --help 2>/dev/null | grep -qE "^  $2( |$)"
+}
+
+# ---------------------------------------------------------------------------
+step "building the base image and the images (compose/cluster.sh build)"
+t=$(date +%s)
+timeout "$(remaining)" "$CLUSTER" build || fail "compose/cluster.sh build failed"
+note "images built in $(( $(date +%s) - t )) s"
+
+step "docker-compose up -d (project $FABRIC_COMPOSE_PROJECT, API $API, Prometheus $PROM)"
+timeout 300 "$CLUSTER" compose up -d --no-build || fail "docker-compose up failed"
+wait_until "six nodes up" 120 six_up
+check_nodes 'sorted((k, v["fault_domain"]) for k, v in nodes.items()) == [("rack0-a", 0), ("rack0-b", 0), ("rack1-a", 1), ("rack1-b", 1), ("rack2-a", 2), ("rack2-b", 2)]' ||
+  fail "the nodes do not carry the names and fault domains of the compose file"
+
+DEPLOYED=0
+step "deploying samples/guestbook"
+if has_command deploy && has_command image upload; then
+  "${CTL[@]}" image upload guestbook-v1 "$SAMPLE/image-v1" || fail "image upload guestbook-v1"
+  "${CTL[@]}" image upload guestbook-v2 "$SAMPLE/image-v2" || fail "image upload guestbook-v2"
+  if has_command service create; then
+    "${CTL[@]}" service create "$SERVICE" --label "Guestbook sample" || fail "service create"
+  fi
+  "${CTL[@]}" deploy --service "$SERVICE" --slot "$SLOT" --csdef "$SAMPLE/ServiceDefinition.csdef" \
+    --cscfg "$SAMPLE/ServiceConfiguration.cscfg" --image guestbook-v1 --name guestbook-1 \
+    --wait --timeout 180 || fail "deploy --wait"
+  wait_until "every instance ReadyRole, each on one node" 120 healthy_deployment
+  "${CTL[@]}" status --service "$SERVICE" --slot "$SLOT" || true
+  # Instance endpoints name the node containers (--advertise = hostname).
+  deployment_json | python3 -c '
+import json, sys
+bad = [i for i in json.load(sys.stdin)["instances"] if i.get("endpoint") and not i["endpoint"].startswith(i["node"] + ":")]
+sys.exit("endpoints not on their node hostname: %s" % [(i["name"], i["node"], i["endpoint"]) for i in bad] if bad else 0)' ||
+    fail "instance endpoints do not advertise the node containers"
+  DEPLOYED=1
+else
+  part_skipped "fabricctl has no 'deploy' (or 'image upload') yet: deploy, upgrade and healing checks are skipped; membership checks still run"
+fi
+
+step "in-place upgrade to guestbook-v2"
+if [ $DEPLOYED = 1 ] && has_command upgrade; then
+  "${CTL[@]}" upgrade --service "$SERVICE" --slot "$SLOT" --image guestbook-v2 --mode auto \
+    --wait --timeout 240 || fail "upgrade --wait"
+  wait_until "every instance ReadyRole after the upgrade" 120 healthy_deployment
+  deployment_json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+old = [i["name"] for i in d["instances"] if i.get("version") not in ("guestbook-v2", d.get("version"))]
+sys.exit("instances not upgraded: %s" % old if old else 0)' || fail "not every instance runs the new version"
+else
+  part_skipped "fabricctl has no 'upgrade' yet (or nothing is deployed): the in-place upgrade is skipped"
+fi
+
+step "docker kill both nodes of fault domain 1"
+FD1=(rack1-a rack1-b)
+for n in "${FD1[@]}"; do docker kill "$(container "$n")" >/dev/null || fail "docker kill $n"; done
+wait_until "rack1-a and rack1-b declared down" 60 nodes_down "${FD1[@]}"
+if [ $DEPLOYED = 1 ]; then
+  wait_until "instances re-placed off fault domain 1 and ReadyRole" 180 healthy_deployment "${FD1[@]}"
+fi
+note "starting the killed containers again (their volumes kept their disks)"
+for n in "${FD1[@]}"; do docker start "$(container "$n")" >/dev/null || fail "docker start $n"; done
+wait_until "rack1-a and rack1-b up again" 90 nodes_up "${FD1[@]}"
+if [ $DEPLOYED = 1 ]; then
+  wait_until "reconciled after their return: each instance on exactly one node" 120 healthy_deployment
+fi
+
+step "docker network disconnect rack2-a"
+C=$(container rack2-a)
+docker network disconnect "$NETWORK" "$C" || fail "docker network disconnect"
+wait_until "rack2-a declared down" 60 nodes_down rack2-a
+if [ $DEPLOYED = 1 ]; then
+  wait_until "instances re-placed off rack2-a and ReadyRole" 180 healthy_deployment rack2-a
+fi
+# The compose service name is a network alias: give it back on reconnect.
+docker network connect --alias rack2-a "$NETWORK" "$C" || fail "docker network connect"
+wait_until "rack2-a up again after the reconnect" 120 nodes_up rack2-a
+wait_until "six nodes up" 60 six_up
+if [ $DEPLOYED = 1 ]; then
+  wait_until "reconciled: no duplicate instance, each on exactly one node" 120 healthy_deployment
+fi
+
+step "Prometheus in the cluster: every target up"
+prom_targets() { # mode: all | self
+  curl -sf --max-time 3 "$PROM/api/v1/targets" | python3 -c '
+import json, sys
+ts = json.load(sys.stdin)["data"]["activeTargets"]
+for t in ts: print("   ", t["labels"]["job"], t["scrapeUrl"], t["health"], t.get("lastError", "")[:80])
+want = ts if sys.argv[1] == "all" else [t for t in ts if t["labels"]["job"] == "prometheus"]
+sys.exit(0 if want and len(ts) >= 8 and all(t["health"] == "up" for t in want) else 1)' "$1"
+}
+if "$BIN_DIR/fabric-coordinator" --help 2>/dev/null | grep -q -- --metrics-listen &&
+   "$BIN_DIR/fabric-node" --help 2>/dev/null | grep -q -- --metrics-listen; then
+  wait_until "every Prometheus target up (coordinator, six nodes, itself)" 90 prom_targets all
+  prom_targets all
+else
+  wait_until "Prometheus up, with the coordinator and six node targets configured" 60 prom_targets self
+  prom_targets self
+  part_skipped "fabric-coordinator/fabric-node have no --metrics-listen yet: only Prometheus' own target is required up"
+fi
+
+step "passed"
+if [ ${#SKIPPED_PARTS[@]} -gt 0 ]; then
+  echo "parts skipped until their commands exist:"
+  for p in "${SKIPPED_PARTS[@]}"; do echo "  - $p"; done
+fi
+exit 0
