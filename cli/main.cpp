@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = fabric::cli::exit_ok;
   fabric::cli::add_offline_commands(app, exit_code);
+  fabric::cli::add_cluster_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

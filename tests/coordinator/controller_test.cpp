@@ -237,7 +237,8 @@ TEST_F(controller_test, node_down_heals_onto_live_nodes_and_a_returning_node_rem
     EXPECT_NE(m.node, "n3");
   }
   EXPECT_EQ(ctl->counters().replacements, on_n3.size());
-  for (auto& i : deployment()["instances"]) {
+  auto current = deployment();
+  for (auto& i : current["instances"]) {
     if (i["state"] != "ReadyRole") {
       EXPECT_EQ(i["state"], "RoleStateUnknown");
     }
