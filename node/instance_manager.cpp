@@ -77,6 +77,8 @@ std::string needed_digest(const protocol::instance_command& cmd) {
   return cmd.instance.image_digest;
 }
 
+void drain(self_ptr self);
+
 void run(self_ptr self, instance_manager_state::queued& q) {
   auto& st = self->state;
   const auto& name = q.cmd.instance.name;
@@ -111,13 +113,27 @@ void run(self_ptr self, instance_manager_state::queued& q) {
     it = st.instances.emplace(name, actor).first;
   }
   auto actor = it->second;
-  if (q.cmd.kind == command_kind::remove)
+  bool removal = q.cmd.kind == command_kind::remove;
+  if (removal) {
     st.instances.erase(it); // it quits after answering
+    st.removing.insert(name);
+  }
+  auto done = [self, removal, name] {
+    if (removal) {
+      self->state.removing.erase(name);
+      drain(self);
+    }
+  };
   self->request(actor, caf::infinite, q.cmd)
-    .then([rp](const protocol::instance_command_result& r) mutable { rp.deliver(r); },
-          [self, rp, id](caf::error& err) mutable {
-            rp.deliver(protocol::instance_command_result{id, false, self->system().render(err)});
-          });
+    .then(
+      [rp, done](const protocol::instance_command_result& r) mutable {
+        rp.deliver(r);
+        done();
+      },
+      [self, rp, id, done](caf::error& err) mutable {
+        rp.deliver(protocol::instance_command_result{id, false, self->system().render(err)});
+        done();
+      });
 }
 
 /// Runs every queued command whose image is here, in order per instance;
@@ -128,7 +144,7 @@ void drain(self_ptr self) {
   std::set<std::string> blocked;
   for (auto it = st.waiting.begin(); it != st.waiting.end();) {
     const auto& name = it->cmd.instance.name;
-    if (blocked.count(name)) {
+    if (blocked.count(name) || st.removing.count(name)) {
       ++it;
       continue;
     }

@@ -16,7 +16,8 @@
 //   node_actor ◄──────── reply ─────────────────┘
 //
 // Commands run in arrival order per instance: a command waits while an
-// earlier one for the same instance waits for its image. Every command but
+// earlier one for the same instance waits for its image, or while a remove
+// of that instance is under way (its actor destroys the disks first). Every command but
 // stop and remove needs spec.image_digest in the store. A command that would
 // add an instance past `capacity` is refused ("node full").
 //
@@ -34,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,8 @@ struct instance_manager_state {
   std::map<std::string, caf::actor> instances;
   std::deque<queued> waiting;
   std::map<std::string, fetch> fetches; ///< by digest
+  /// Instances whose remove is under way: their next commands wait for it.
+  std::set<std::string> removing;
   bool fenced = false;
   uint64_t images_fetched = 0;
   static inline const char* name = "fabric.instance_manager";

@@ -181,6 +181,23 @@ TEST_F(instance_fixture, remove_destroys_the_disks_and_forgets_the_instance) {
   EXPECT_TRUE(held_on_disk(data()).empty());
 }
 
+TEST_F(instance_fixture, a_start_right_after_a_remove_waits_for_it_and_starts_fresh) {
+  start_manager();
+  ready();
+  ASSERT_EQ(http("PUT", "/disk/local/LocalStore/keep.txt", "x").status, 200);
+  states();
+  protocol::instance_command remove{next_id++, k::remove, spec(), false};
+  protocol::instance_command start{next_id++, k::start, spec(), false};
+  caf::anon_send(client, remove);
+  caf::anon_send(client, start);
+  ds.run();
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_TRUE((*results)[1].ok) << (*results)[1].error;
+  EXPECT_TRUE((*results)[2].ok) << (*results)[2].error;
+  EXPECT_EQ(states(), (states_t{"", "CreatingVM"}));
+  EXPECT_FALSE(local_file("LocalStore", "keep.txt").has_value());
+}
+
 TEST_F(instance_fixture, each_command_is_checked_against_the_lifecycle_before_the_disks) {
   start_manager();
   command(k::start, spec());
