@@ -21,32 +21,9 @@ const role_configuration* role_in(const service_configuration& c, const std::str
   return nullptr;
 }
 
-const char* kind_name(role_kind k) {
-  switch (k) {
-    case role_kind::web:
-      return "WebRole";
-    case role_kind::worker:
-      return "WorkerRole";
-    case role_kind::virtual_machine:
-      return "VirtualMachineRole";
-  }
-  return "?";
-}
-
-const char* endpoint_kind_name(endpoint_kind k) {
-  switch (k) {
-    case endpoint_kind::input:
-      return "input";
-    case endpoint_kind::internal:
-      return "internal";
-    case endpoint_kind::instance_input:
-      return "instance-input";
-  }
-  return "?";
-}
 
 std::string type_of(const endpoint& e) {
-  return std::string{endpoint_kind_name(e.kind)} + "/" + e.protocol;
+  return std::string{to_string(e.kind)} + "/" + e.protocol;
 }
 
 const endpoint* endpoint_in(const role_definition& r, const std::string& name) {
@@ -194,7 +171,7 @@ change_report validate_change(const service_definition& cur_def,
       for (size_t i = 0; i < gone.size(); ++i) {
         f.add("role_renamed", gone[i]->name,
               "role '" + gone[i]->name + "' appears renamed to '" + fresh[i]->name + "' (both "
-                + kind_name(kind) + ")" + no_in_place + "rename roles",
+                + to_string(kind) + ")" + no_in_place + "rename roles",
               true, false, false);
         f.endpoints(*gone[i], *fresh[i]); // a rename keeps the endpoints, or not
       }

@@ -3,21 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "model/text.hpp"
+
 namespace fabric::model {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i]))
-        != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-} // namespace
 
 const char* to_string(slot s) {
   return s == slot::production ? "production" : "staging";

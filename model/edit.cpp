@@ -5,16 +5,12 @@
 
 #include "model/placement.hpp"
 
+#include "model/text.hpp"
+
 namespace fabric::model {
 
 namespace {
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 std::string where(const std::string& service, slot s) {
   return std::string("the ") + to_string(s) + " slot of hosted service '" + service + "'";

@@ -13,6 +13,7 @@
 
 #include <pugixml.hpp>
 
+#include "model/text.hpp"
 #include "model/xml_text.hpp"
 
 namespace fabric::model {
@@ -47,14 +48,6 @@ std::vector<pugi::xml_node> children(pugi::xml_node node, std::string_view name)
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && ws(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && ws(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
 
 /// An xs:int-like integer (optional sign, decimal digits, surrounding
 /// whitespace); values too large for int64 are clamped so that they fail

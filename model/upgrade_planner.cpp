@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <set>
 
+#include "model/text.hpp"
+
 namespace fabric::model {
 
 namespace {
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 error make_error(std::string message) {
   error e;

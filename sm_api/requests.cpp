@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 
 #include "model/service_model_parser.hpp"
+#include "model/text.hpp"
 #include "model/xml_text.hpp"
 #include "sm_api/base64.hpp"
 #include "sm_api/sm_error.hpp"
@@ -38,22 +39,7 @@ std::string_view prefix_of(std::string_view name) {
   return colon == std::string_view::npos ? std::string_view{} : name.substr(0, colon);
 }
 
-std::string_view trim(std::string_view s) {
-  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && ws(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && ws(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size()
-         && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-              return std::tolower(static_cast<unsigned char>(x))
-                     == std::tolower(static_cast<unsigned char>(y));
-            });
-}
 
 /// Number of code points when `s` is valid UTF-8 (no NUL), else empty.
 std::optional<std::size_t> utf8_length(std::string_view s) {
