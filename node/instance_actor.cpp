@@ -370,6 +370,22 @@ instance_actor_state::on_command(const protocol::instance_command& cmd) {
     case k::migrate_in:
       st = create_fresh(spec, op::node_migration);
       break;
+    case k::update_spec:
+      // A new slot (VIP swap) or new settings: the role environment changes,
+      // the disks and the state do not. A different image needs `upgrade`.
+      if (st = need(); !st)
+        break;
+      if (shared->disks && shared->disks->spec().base_digest != spec.image_digest) {
+        st = error("update_spec of instance '" + name
+                   + "': the spec names another image; use upgrade");
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> guard{shared->mtx};
+        shared->spec = spec;
+      }
+      (void) save_spec(env->data_dir, spec);
+      break;
     default:
       st = error(std::string("unknown command kind ")
                  + std::to_string(static_cast<int>(cmd.kind)));

@@ -72,7 +72,8 @@ using self_ptr = caf::stateful_actor<instance_manager_state>*;
 using protocol::command_kind;
 
 std::string needed_digest(const protocol::instance_command& cmd) {
-  if (cmd.kind == command_kind::stop || cmd.kind == command_kind::remove)
+  if (cmd.kind == command_kind::stop || cmd.kind == command_kind::remove
+      || cmd.kind == command_kind::update_spec)
     return {};
   return cmd.instance.image_digest;
 }
@@ -87,7 +88,8 @@ void run(self_ptr self, instance_manager_state::queued& q) {
   auto it = st.instances.find(name);
   if (it == st.instances.end()) {
     const auto& env = *st.config.env;
-    if (q.cmd.kind == command_kind::stop) {
+    if (q.cmd.kind == command_kind::stop || q.cmd.kind == command_kind::update_spec) {
+      // Not running here: nothing to stop; the next start carries the spec.
       rp.deliver(protocol::instance_command_result{id, true, ""});
       return;
     }

@@ -15,6 +15,7 @@ const char* to_string(command_kind k) {
     case command_kind::upgrade: return "upgrade";
     case command_kind::remove: return "delete";
     case command_kind::migrate_in: return "migrate_in";
+    case command_kind::update_spec: return "update_spec";
   }
   return "unknown";
 }

@@ -91,9 +91,13 @@ enum class command_kind : uint8_t {
   upgrade = 5,
   remove = 6,  ///< "delete"
   migrate_in = 7,
+  /// since 1.2: replace the spec of an instance the node runs (slot after a
+  /// VIP swap, settings after a configuration change) without a restart;
+  /// disks and state untouched. Same image digest only.
+  update_spec = 8,
 };
 
-/// "start", "stop", ..., "delete", "migrate_in"; "unknown" otherwise.
+/// "start", "stop", ..., "delete", "migrate_in", "update_spec"; "unknown" otherwise.
 const char* to_string(command_kind k);
 
 } // namespace fabric::protocol

@@ -31,7 +31,8 @@ inline bool operator!=(protocol_version a, protocol_version b) { return !(a == b
 /// The version this build speaks.
 /// 1.0: initial message set.
 /// 1.1: node_register gained `agent_version`.
-constexpr protocol_version current_version{1, 1};
+/// 1.2: command_kind::update_spec.
+constexpr protocol_version current_version{1, 2};
 
 /// True when a frame of version `v` can be understood by this build (same major).
 constexpr bool is_compatible(protocol_version v) {
