@@ -7,6 +7,7 @@
 #   fabric-entrypoint coordinator [EXTRA_ARGS...]
 #   fabric-entrypoint node [EXTRA_ARGS...]
 #   fabric-entrypoint health coordinator|node     (the images' HEALTHCHECK)
+#   fabric-entrypoint get-all PATH HOST:PORT...    (200 from each, or fail)
 #   fabric-entrypoint COMMAND...                  (anything else runs as is)
 #
 # Coordinator: FABRIC_API_LISTEN (0.0.0.0:7070), FABRIC_NODES_LISTEN
@@ -103,6 +104,15 @@ case "$role" in
     exec fabric-node "${args[@]}" "$@"
     ;;
   health) health "$@" ;;
+  get-all)
+    # fabric-entrypoint get-all PATH HOST:PORT...: GET PATH from each; fails
+    # (naming the endpoint) unless every one answers 200.
+    path=${1:?usage: fabric-entrypoint get-all PATH HOST:PORT...}
+    shift
+    for ep in "$@"; do
+      http_get "${ep%:*}" "${ep##*:}" "$path" >/dev/null 2>&1 || { echo "GET http://$ep$path failed" >&2; exit 1; }
+    done
+    ;;
   "") echo "usage: fabric-entrypoint coordinator|node|health ... (or any command)" >&2; exit 2 ;;
   *) exec "$role" "$@" ;;
 esac

@@ -70,7 +70,19 @@ NETWORK=${FABRIC_COMPOSE_PROJECT}_fabric
 CTL=("$BIN_DIR/fabricctl" --coordinator "$API")
 
 compose() { "$CLUSTER" compose "$@"; }
-container() { compose ps -q "$1"; }
+# Container ids, looked up once after `up` (docker-compose v1 takes seconds
+# per call on a loaded machine; ids survive docker kill/start).
+declare -A CID=()
+lookup_containers() {
+  local service id
+  while read -r service id; do CID[$service]=$id; done < <(
+    docker ps -a --filter "label=com.docker.compose.project=$FABRIC_COMPOSE_PROJECT" \
+      --format '{{.Label "com.docker.compose.service"}} {{.ID}}')
+}
+container() {
+  [ -n "${CID[$1]:-}" ] || CID[$1]=$(compose ps -q "$1")
+  echo "${CID[$1]}"
+}
 
 cleanup() {
   local rc=$?
@@ -109,14 +121,18 @@ wait_until() {
   local what=$1 limit=$2 t0
   shift 2
   t0=$(date +%s)
-  local until=$(( t0 + limit ))
+  local until=$(( t0 + limit )) next_report=$(( t0 + 20 )) out
   [ "$until" -gt "$DEADLINE" ] && until=$DEADLINE
   while :; do
-    if "$@" >/dev/null 2>&1; then
+    if out=$("$@" 2>&1); then
       note "$what after $(( $(date +%s) - t0 )) s"
       return 0
     fi
     [ "$(date +%s)" -ge "$until" ] && break
+    if [ "$(date +%s)" -ge "$next_report" ]; then
+      note "still waiting ($(( $(date +%s) - t0 )) s) for $what: $(printf '%s' "$out" | tail -n 1 | cut -c1-160)"
+      next_report=$(( next_report + 20 ))
+    fi
     sleep 1
   done
   echo "--- last answer of the check ---" >&2
@@ -144,17 +160,45 @@ nodes_up() { # names...
   check_nodes "all(nodes[n][\"state\"] == \"up\" for n in \"$*\".split())"
 }
 
+ALL_NODES=(rack0-a rack0-b rack1-a rack1-b rack2-a rack2-b)
+
+# {node: [instance directory names]} for the given nodes: the instance disks
+# each holds (<data>/instances/<name>). A re-placed instance must have left
+# its old node once that node is back (`remove` on reconcile).
+disks_json() { # node names...
+  local n c first=1
+  printf '{'
+  for n in "$@"; do
+    c=$(container "$n")
+    [ $first = 1 ] || printf ','
+    first=0
+    printf '"%s":[' "$n"
+    docker exec "$c" bash -c 'shopt -s nullglob; sep=; for d in /var/lib/fabric/instances/*/; do d=${d%/}; printf "%s\"%s\"" "$sep" "${d##*/}"; sep=,; done'
+    printf ']'
+  done
+  printf '}'
+}
+
 # healthy_deployment [EXCLUDED_NODE...]: every instance ReadyRole on an up
-# node that is not excluded; instance names unique; and in the nodes' own
-# reports (GET /nodes) every instance of the deployment is held by exactly
-# one node — no instance runs twice after healing or reconciling.
+# node that is not excluded; instance names unique; and the instance's disks
+# exist on exactly that one node among the nodes that are up — no instance is
+# held (or runs) twice after healing or reconciling. (A partitioned node keeps
+# its disks until it is back: fencing stops its instances meanwhile.)
 healthy_deployment() {
-  local dep nodes
+  local dep nodes disks up
   dep=$(deployment_json) || { echo "GET deployment failed"; return 1; }
   nodes=$(nodes_json) || { echo "GET nodes failed"; return 1; }
-  python3 - "$dep" "$nodes" "$*" <<'PY'
+  check_deployment "$dep" "$nodes" '{}' "$*" || return 1
+  up=$(printf '%s' "$nodes" | python3 -c 'import json,sys; print(" ".join(n["name"] for n in json.load(sys.stdin)["nodes"] if n["state"] == "up"))')
+  # shellcheck disable=SC2086
+  disks=$(disks_json $up) || { echo "listing the nodes' disks failed"; return 1; }
+  check_deployment "$dep" "$nodes" "$disks" "$*"
+}
+check_deployment() { # deployment-json nodes-json disks-json|{} excluded
+  python3 - "$@" <<'PY'
 import collections, json, sys
-dep, nodes, excluded = json.loads(sys.argv[1]), json.loads(sys.argv[2])["nodes"], sys.argv[3].split()
+dep, nodes, disks = json.loads(sys.argv[1]), json.loads(sys.argv[2])["nodes"], json.loads(sys.argv[3])
+excluded = sys.argv[4].split()
 state = {n["name"]: n["state"] for n in nodes}
 problems = []
 insts = dep["instances"]
@@ -171,21 +215,27 @@ for i in insts:
         problems.append("%s placed on %s (%s)" % (i["name"], node, state.get(node)))
     if node in excluded:
         problems.append("%s still on %s" % (i["name"], node))
-# Nodes report wire names, "<deployment>.<instance>". Down nodes keep their
-# last list, so only the nodes that are up count.
+# Disk directories may carry the wire name "<deployment>.<instance>".
 holders = collections.defaultdict(list)
-for n in nodes:
-    if n["state"] != "up":
-        continue
-    for x in n.get("instances", []):
-        holders[x if isinstance(x, str) else x.get("name")].append(n["name"])
-for i in insts:
+for node, dirs in disks.items():
+    for d in dirs:
+        holders[d].append(node)
+for i in insts if disks else []:
     held_by = holders.get(dep["name"] + "." + i["name"], []) + holders.get(i["name"], [])
     if held_by != [i.get("node")]:
-        problems.append("%s (placed on %s) held by %s" % (i["name"], i.get("node"), held_by))
+        problems.append("%s (placed on %s) has disks on %s" % (i["name"], i.get("node"), held_by))
 print("%d instances; %s" % (len(insts), "; ".join(problems[:8]) if problems else "all ReadyRole, each on one node"))
 sys.exit(1 if problems else 0)
 PY
+}
+
+# endpoints_serve: from inside the cluster network, GET /health of every
+# instance's endpoint (host = its node's container name) answers 200.
+endpoints_serve() {
+  local eps
+  eps=$(deployment_json | python3 -c 'import json,sys; print(" ".join(i["endpoint"] for i in json.load(sys.stdin)["instances"]))') || return 1
+  [ -n "$eps" ] || return 1
+  docker exec "$(container coordinator)" fabric-entrypoint get-all /health $eps
 }
 
 # has_command CMD [SUB]: fabricctl lists CMD (and CMD lists SUB) in its help
@@ -204,6 +254,10 @@ note "images built in $(( $(date +%s) - t )) s"
 step "docker-compose up -d (project $FABRIC_COMPOSE_PROJECT, API $API, Prometheus $PROM)"
 timeout 300 "$CLUSTER" compose up -d --no-build || fail "docker-compose up failed"
 wait_until "six nodes up" 120 six_up
+lookup_containers
+for s in coordinator "${ALL_NODES[@]}"; do
+  [ -n "${CID[$s]:-}" ] || fail "no container for service $s in project $FABRIC_COMPOSE_PROJECT"
+done
 check_nodes 'sorted((k, v["fault_domain"]) for k, v in nodes.items()) == [("rack0-a", 0), ("rack0-b", 0), ("rack1-a", 1), ("rack1-b", 1), ("rack2-a", 2), ("rack2-b", 2)]' ||
   fail "the nodes do not carry the names and fault domains of the compose file"
 
@@ -226,6 +280,7 @@ import json, sys
 bad = [i for i in json.load(sys.stdin)["instances"] if i.get("endpoint") and not i["endpoint"].startswith(i["node"] + ":")]
 sys.exit("endpoints not on their node hostname: %s" % [(i["name"], i["node"], i["endpoint"]) for i in bad] if bad else 0)' ||
     fail "instance endpoints do not advertise the node containers"
+  wait_until "every instance endpoint answers GET /health inside the network" 60 endpoints_serve
   DEPLOYED=1
 else
   part_skipped "fabricctl has no 'deploy' (or 'image upload') yet: deploy, upgrade and healing checks are skipped; membership checks still run"
@@ -272,6 +327,7 @@ wait_until "rack2-a up again after the reconnect" 120 nodes_up rack2-a
 wait_until "six nodes up" 60 six_up
 if [ $DEPLOYED = 1 ]; then
   wait_until "reconciled: no duplicate instance, each on exactly one node" 120 healthy_deployment
+  wait_until "every instance endpoint answers GET /health" 60 endpoints_serve
 fi
 
 step "Prometheus in the cluster: every target up"
