@@ -57,7 +57,7 @@ compose() {
 
 docker_build() { # build args... (quiet unless it fails)
   local out
-  if ! out=$(docker build "$@" 2>&1); then
+  if ! out=$(docker build --force-rm "$@" 2>&1); then
     printf '%s\n' "$out" | tail -n 40 >&2
     die "docker build $* failed"
   fi
