@@ -66,6 +66,14 @@ result<api_response> api_client::post(const std::string& path, const std::string
   return convert(c.Post(path.c_str(), body, content_type.c_str()), base_);
 }
 
+result<api_response> api_client::put(const std::string& path, const std::string& body,
+                                     const std::string& content_type) {
+  auto c = make(base_);
+  if (!c.is_valid())
+    return error{"bad coordinator URL '" + base_ + "'"};
+  return convert(c.Put(path.c_str(), body, content_type.c_str()), base_);
+}
+
 result<api_response> api_client::del(const std::string& path) {
   auto c = make(base_);
   if (!c.is_valid())

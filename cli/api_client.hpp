@@ -40,6 +40,8 @@ public:
   result<api_response> post(const std::string& path, const std::string& body,
                             const std::string& content_type = "application/json");
   result<api_response> del(const std::string& path);
+  result<api_response> put(const std::string& path, const std::string& body,
+                           const std::string& content_type = "application/json");
 
   const std::string& base_url() const { return base_; }
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/controller_actor.hpp"
+#include "coordinator/deployment_ops.hpp"
 #include "coordinator/image_catalog.hpp"
 
 namespace fabric::coordinator {
@@ -110,6 +111,52 @@ api_server::api_server(caf::actor_system& sys, caf::actor membership,
   });
 }
 
+namespace {
+
+/// The routes of deployment_ops.hpp: swap, status, instance
+/// reboot/reimage/rebuild, configuration, reboot quirk, redeploy.
+void add_deployment_operation_routes(
+  httplib::Server& server,
+  const std::function<void(httplib::Response&, std::function<api_result(controller&)>)>& run) {
+  auto op = [run](const char* kind, operation_request r, httplib::Response& res) {
+    run(res, [kind, r](controller& c) { return c.start_operation(kind, r); });
+  };
+  const std::string dep = "/fabric/v1/services/([^/]+)/deployments/([^/]+)";
+  server.Post("/fabric/v1/services/([^/]+)/swap",
+               [op](const httplib::Request& req, httplib::Response& res) {
+                 op("swap", {req.matches[1].str(), "production", req.body}, res);
+               });
+  server.Post(dep + "/status", [op](const httplib::Request& req, httplib::Response& res) {
+    op("set_status", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+  });
+  server.Post(dep + "/roleinstances/([^/]+)/(reboot|reimage|rebuild)",
+               [op](const httplib::Request& req, httplib::Response& res) {
+                 static const std::map<std::string, const char*> kinds{
+                   {"reboot", "reboot_instance"},
+                   {"reimage", "reimage_instance"},
+                   {"rebuild", "rebuild_instance"}};
+                 nlohmann::json body{{"instance", req.matches[3].str()}};
+                 op(kinds.at(req.matches[4].str()),
+                    {req.matches[1].str(), req.matches[2].str(), body.dump()}, res);
+               });
+  server.Put(dep + "/configuration", [op](const httplib::Request& req, httplib::Response& res) {
+    op("change_configuration", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+  });
+  server.Get(dep + "/configuration", [run](const httplib::Request& req, httplib::Response& res) {
+    run(res, [s = req.matches[1].str(), slot = req.matches[2].str()](controller& c) {
+      return get_configuration(c, s, slot);
+    });
+  });
+  server.Put(dep + "/reboot-quirk", [op](const httplib::Request& req, httplib::Response& res) {
+    op("set_reboot_quirk", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+  });
+  server.Post(dep + "/redeploy", [op](const httplib::Request& req, httplib::Response& res) {
+    op("redeploy", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+  });
+}
+
+} // namespace
+
 void api_server::add_controller_routes(caf::actor ctl, image_catalog* images) {
   auto* sys = &sys_;
   auto run = [sys, ctl](httplib::Response& res, std::function<api_result(controller&)> fn) {
@@ -144,6 +191,7 @@ void api_server::add_controller_routes(caf::actor ctl, image_catalog* images) {
     operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
     run(res, [op](controller& c) { return c.start_operation("delete_deployment", op); });
   });
+  add_deployment_operation_routes(server_, run);
   server_.Get("/fabric/v1/operations", [run](const httplib::Request&, httplib::Response& res) {
     run(res, [](controller& c) { return c.list_operations(); });
   });

@@ -18,6 +18,12 @@
 //   POST   /fabric/v1/services/<svc>/deployments/<slot>   deploy: 202 {"operation_id"}
 //   GET    /fabric/v1/services/<svc>/deployments/<slot>   every instance merged
 //   DELETE /fabric/v1/services/<svc>/deployments/<slot>   202 {"operation_id"}
+//   POST   /fabric/v1/services/<svc>/swap             VIP swap (deployment_ops.hpp)
+//   POST   .../deployments/<slot>/status              {"status": "Running"|"Suspended"}
+//   POST   .../deployments/<slot>/roleinstances/<i>/reboot|reimage|rebuild
+//   PUT    .../deployments/<slot>/configuration       body: .cscfg text; GET: current
+//   PUT    .../deployments/<slot>/reboot-quirk        {"probability": p, "instance"?}
+//   POST   .../deployments/<slot>/redeploy            delete and deploy in one call
 //   GET    /fabric/v1/operations[/<id>]               {"status": InProgress|Succeeded|Failed}
 //   POST   /fabric/v1/images/<name>                   body: node/disk transfer archive, 201
 //   GET    /fabric/v1/images                          {"images": [{name, digest, size}]}

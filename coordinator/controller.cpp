@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/deployment_ops.hpp"
 
 namespace fabric::coordinator {
 
@@ -26,6 +27,8 @@ const char* to_string(op_status s) {
 controller::controller(model_port& store, const image_catalog* images, controller_config cfg)
   : store_(store), images_(images), config_(std::move(cfg)) {
   register_builtin_operations(*this);
+  register_deployment_operations(*this);
+  rng_.seed(config_.seed);
 }
 
 // -- node events ---------------------------------------------------------------
@@ -176,6 +179,7 @@ uint64_t controller::send(const planned_command& c) {
   protocol::instance_command cmd;
   cmd.command_id = next_command_++;
   cmd.kind = c.kind;
+  cmd.reboot_degenerates = c.reboot_degenerates;
   if (c.ref && locate(model(), c.wire)) {
     auto& d = *model().services.at(c.ref->service).in(c.ref->in_slot);
     cmd.instance = make_spec(model(), *c.ref, phases_for(d.name));

@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -83,6 +84,9 @@ struct controller_config {
   /// Operation ids are "<prefix>-<n>"; give each coordinator run its own
   /// prefix (e.g. the start time) so ids are not reused after a restart.
   std::string operation_prefix = "op";
+  /// Seed of the RNG behind the reboot quirk (a reboot degenerates into a
+  /// reimage with the deployment's probability); fabric-coordinator --seed.
+  uint64_t seed = 0;
 };
 
 /// A node as the controller sees it.
@@ -192,6 +196,8 @@ public:
   std::map<std::string, uint32_t>& phases_for(const std::string& deployment);
   const controller_config& config() const { return config_; }
   const controller_counters& counters() const { return counters_; }
+  /// The seeded RNG (config().seed) the reboot quirk draws from.
+  std::mt19937_64& rng() { return rng_; }
 
   /// True when every instance of the deployment is observed ReadyRole.
   bool all_ready(const std::string& service, model::slot s) const;
@@ -220,6 +226,7 @@ private:
   uint64_t next_command_ = 1;
   uint64_t next_op_ = 1;
   controller_counters counters_;
+  std::mt19937_64 rng_;
 };
 
 /// Registers the built-in operations: "deploy" and "delete_deployment".

@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
   std::size_t max_frame = 16 * 1024 * 1024;
   std::string log_level = "info";
   std::string phase_ms;
+  // The reboot-quirk RNG seed; default from the clock, printed at start so a
+  // run can be repeated.
+  uint64_t seed = static_cast<uint64_t>(
+    std::chrono::steady_clock::now().time_since_epoch().count());
   app.add_option("--nodes-listen", nodes_listen, "ZeroMQ endpoint for nodes, tcp://HOST:PORT")
     ->required();
   app.add_option("--api-listen", api_listen, "HTTP API address, HOST:PORT")->required();
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   app.add_option("--phase-ms", phase_ms,
                  "default phase durations sent to nodes, e.g. create_vm=50,start_vm=50,start_role=50");
+  app.add_option("--seed", seed, "seed of the reboot-quirk RNG (default: from the clock)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -151,6 +156,8 @@ int main(int argc, char** argv) {
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
   ccfg.operation_prefix = "op" + std::to_string(mcfg.first_epoch);
+  ccfg.seed = seed;
+  spdlog::info("reboot-quirk RNG seed {} (repeat a run with --seed {})", seed, seed);
   auto core = std::make_shared<coordinator::controller>(model_port, &images, ccfg);
   auto controller = sys.spawn(coordinator::controller_actor, core,
                               std::static_pointer_cast<transport::transport>(nodes));

@@ -47,6 +47,7 @@ struct planned_command {
   std::string wire;              ///< the instance's wire name
   std::optional<instance_ref> ref;  ///< empty for a remove of an unknown instance
   std::string deployment_name;   ///< for a remove of an unknown instance
+  bool reboot_degenerates = false;  ///< a reboot that is a reimage (the field quirk)
 };
 
 bool operator==(const planned_command& a, const planned_command& b);
