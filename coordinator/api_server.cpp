@@ -52,11 +52,17 @@ nlohmann::json nodes_json(const membership_snapshot& snap) {
     if (m.instances.empty())
       for (auto& h : m.held)
         names.push_back(h.instance_name);
+    nlohmann::json down_since = nullptr;  // ms since it was declared down
+    if (m.state == node_state::down)
+      down_since = std::chrono::duration_cast<std::chrono::milliseconds>(snap.taken_at
+                                                                         - m.declared_down_at)
+                     .count();
     nodes.push_back({{"name", m.name},
                      {"fault_domain", m.fault_domain},
                      {"state", to_string(m.state)},
                      {"epoch", m.epoch},
                      {"last_heartbeat_age_ms", age.count()},
+                     {"down_since_ms", down_since},
                      {"address", m.advertise_host},
                      {"capacity", m.capacity},
                      {"protocol_version", m.version.to_string()},

@@ -70,10 +70,74 @@ void controller::on_node_down(const std::string& name) {
         o->second.pending.erase(it->first);
       command_op_.erase(op);
     }
+    unanswered_.erase(it->first);
     it = command_node_.erase(it);
   }
   heal({name});
   check_operations();
+}
+
+std::size_t controller::resend_unanswered(std::chrono::steady_clock::time_point now,
+                                          std::chrono::milliseconds timeout) {
+  std::size_t n = 0;
+  for (auto it = unanswered_.begin(); it != unanswered_.end();) {
+    auto& u = it->second;
+    if (!u.seen) {
+      u.seen = now;
+      ++it;
+      continue;
+    }
+    if (now - *u.seen < timeout) {
+      ++it;
+      continue;
+    }
+    auto node = nodes_.find(u.out.node);
+    bool still_here = true;
+    if (u.out.command.kind != protocol::command_kind::remove) {
+      auto ref = locate(model(), u.out.command.instance.name);
+      auto* inst = ref ? model().services.at(ref->service).in(ref->in_slot)->find_instance(
+                           ref->instance)
+                       : nullptr;
+      still_here = inst && inst->node == u.out.node;
+    }
+    if (node == nodes_.end() || !node->second.up || !still_here) {
+      it = unanswered_.erase(it);  // healing or reconcile takes over
+      continue;
+    }
+    u.out.peer = node->second.peer;
+    u.seen = now;
+    outbound_.push_back(u.out);
+    ++counters_.commands_resent;
+    ++n;
+    ++it;
+  }
+  if (n > 0)
+    spdlog::info("{} command(s) without a result sent again", n);
+  return n;
+}
+
+std::vector<std::string> controller::expire_unseen_nodes() {
+  std::set<std::string> unseen;
+  for (auto& [sname, svc] : model().services)
+    for (auto s : {model::slot::production, model::slot::staging})
+      if (auto& d = svc.in(s))
+        for (auto& inst : d->instances)
+          if (!inst.node.empty() && !nodes_.count(inst.node))
+            unseen.insert(inst.node);
+  std::vector<std::string> out(unseen.begin(), unseen.end());
+  if (out.empty())
+    return out;
+  for (auto& name : out) {
+    node_info n;
+    n.name = name;
+    n.up = false;
+    nodes_[name] = n;
+    spdlog::warn("node {} has not registered since the coordinator started: treated as down",
+                 name);
+  }
+  heal(out);
+  check_operations();
+  return out;
 }
 
 void controller::heal(const std::vector<std::string>& down) {
@@ -140,6 +204,7 @@ void controller::on_report(const std::string& peer, const protocol::instance_rep
 
 void controller::on_command_result(const std::string&, const protocol::instance_command_result& r) {
   command_node_.erase(r.command_id);
+  unanswered_.erase(r.command_id);
   auto i = command_op_.find(r.command_id);
   if (!r.ok) {
     ++counters_.commands_failed;
@@ -188,6 +253,10 @@ uint64_t controller::send(const planned_command& c) {
     cmd.instance.deployment = c.deployment_name;
   }
   command_node_[cmd.command_id] = c.node;
+  if (config_.command_retry.count() > 0
+      && (cmd.kind == protocol::command_kind::start || cmd.kind == protocol::command_kind::migrate_in
+          || cmd.kind == protocol::command_kind::remove))
+    unanswered_[cmd.command_id] = {{n->second.peer, c.node, cmd}, std::nullopt};
   outbound_.push_back({n->second.peer, c.node, std::move(cmd)});
   ++counters_.commands_sent;
   return outbound_.back().command.command_id;

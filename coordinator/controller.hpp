@@ -26,6 +26,7 @@
 //
 // Thread-safety: none (owned by one actor).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -84,6 +85,15 @@ struct controller_config {
   /// Operation ids are "<prefix>-<n>"; give each coordinator run its own
   /// prefix (e.g. the start time) so ids are not reused after a restart.
   std::string operation_prefix = "op";
+  /// After a coordinator (re)start, a node the model places instances on
+  /// that has not registered within this time is treated as down (its
+  /// instances are healed); 0: never. fabric-coordinator sets the detection
+  /// timeout (k+1)*H. The controller actor arms it once, at spawn.
+  std::chrono::milliseconds unseen_node_grace{0};
+  /// A start, migrate_in or remove that has had no instance_command_result
+  /// for this long (a lost frame) is sent again, same id; 0: never. The
+  /// controller actor calls resend_unanswered every half of it.
+  std::chrono::milliseconds command_retry{0};
   /// Seed of the RNG behind the reboot quirk (a reboot degenerates into a
   /// reimage with the deployment's probability); fabric-coordinator --seed.
   uint64_t seed = 0;
@@ -144,6 +154,7 @@ struct operation_request {
 struct controller_counters {
   uint64_t commands_sent = 0;
   uint64_t commands_failed = 0;
+  uint64_t commands_resent = 0;    ///< by resend_unanswered (lost frames)
   uint64_t replacements = 0;       ///< instances re-placed by service healing
   uint64_t reports_ignored = 0;    ///< from a node that does not host the instance
 };
@@ -164,6 +175,18 @@ public:
                             const std::vector<protocol::instance_status>& statuses);
   void on_report(const std::string& peer, const protocol::instance_report& r);
   void on_command_result(const std::string& peer, const protocol::instance_command_result& r);
+  /// The restart grace is over: every node the model places an instance on
+  /// that has not registered since this controller started is treated as
+  /// down (recorded as a down node, its instances healed onto live nodes).
+  /// Returns those nodes' names (name order).
+  std::vector<std::string> expire_unseen_nodes();
+  /// Sends again every start / migrate_in / remove that has waited for its
+  /// result for at least `timeout` (first seen unanswered by an earlier
+  /// call), to the node's current peer, unless the node is down or (start,
+  /// migrate_in) the model no longer places the instance there. Returns how
+  /// many were queued. `now` is any steady clock (the actor's).
+  std::size_t resend_unanswered(std::chrono::steady_clock::time_point now,
+                                std::chrono::milliseconds timeout);
 
   // -- API --------------------------------------------------------------------
   api_result create_service(const std::string& body);
@@ -222,6 +245,11 @@ private:
   std::map<std::string, operation> operations_;
   std::map<uint64_t, std::string> command_op_;  ///< command id -> operation id
   std::map<uint64_t, std::string> command_node_;  ///< unanswered command id -> node
+  struct unanswered_command {
+    outbound_command out;
+    std::optional<std::chrono::steady_clock::time_point> seen;  ///< by resend_unanswered
+  };
+  std::map<uint64_t, unanswered_command> unanswered_;  ///< retryable kinds only
   std::vector<outbound_command> outbound_;
   uint64_t next_command_ = 1;
   uint64_t next_op_ = 1;

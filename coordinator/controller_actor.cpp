@@ -26,7 +26,17 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
                                std::shared_ptr<transport::transport> out) {
   self->state.core = std::move(core);
   self->state.out = std::move(out);
+  if (auto grace = self->state.core->config().unseen_node_grace; grace.count() > 0)
+    self->delayed_send(self, grace, unseen_nodes_check{});
+  if (auto retry = self->state.core->config().command_retry; retry.count() > 0)
+    self->delayed_send(self, retry / 2, resend_check{});
   return {
+    [=](resend_check) {
+      auto retry = self->state.core->config().command_retry;
+      self->state.core->resend_unanswered(self->clock().now(), retry);
+      flush(self);
+      self->delayed_send(self, retry / 2, resend_check{});
+    },
     [=](const node_up_event& e) {
       node_info n{e.name, e.fault_domain, e.capacity, e.peer, e.epoch, true};
       self->state.core->on_node_up(n, e.held);
@@ -46,6 +56,10 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
         core.on_report(in.peer, *r);
       else if (auto* res = std::get_if<protocol::instance_command_result>(&in.message))
         core.on_command_result(in.peer, *res);
+      flush(self);
+    },
+    [=](unseen_nodes_check) {
+      self->state.core->expire_unseen_nodes();
       flush(self);
     },
     [=](const api_call& call) -> api_result {

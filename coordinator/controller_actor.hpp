@@ -46,6 +46,13 @@ struct controller_actor_state {
   static inline const char* name = "fabric.controller";
 };
 
+/// Self-sent once, config().unseen_node_grace after spawn: nodes the model
+/// names that never registered since are treated as down.
+struct unseen_nodes_check {};
+
+/// Self-sent every config().command_retry / 2: resend_unanswered.
+struct resend_check {};
+
 /// Spawn with `sys.spawn(controller_actor, core, transport)`.
 /// REQUIRES: `core` and `out` non-null.
 caf::behavior controller_actor(caf::stateful_actor<controller_actor_state>* self,
@@ -62,3 +69,5 @@ caf::behavior image_server_actor(caf::event_based_actor* self, const image_catal
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::api_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::api_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::unseen_nodes_check)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::resend_check)

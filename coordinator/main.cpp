@@ -1,6 +1,7 @@
 // fabric-coordinator: the fabric controller process (first version:
 // membership and failure detection). See coordinator/README.md.
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -156,6 +157,12 @@ int main(int argc, char** argv) {
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
   ccfg.operation_prefix = "op" + std::to_string(mcfg.first_epoch);
+  // Nodes the model names that never come back are declared down after the
+  // same timeout as a node that stops heartbeating ((k+1)*H).
+  ccfg.unseen_node_grace = mcfg.detector.heartbeat_interval * (missed + 1);
+  // A command whose frame or result was lost is sent again (20*H, >= 2 s).
+  ccfg.command_retry = std::max(std::chrono::milliseconds(2000),
+                                mcfg.detector.heartbeat_interval * 20);
   ccfg.seed = seed;
   spdlog::info("reboot-quirk RNG seed {} (repeat a run with --seed {})", seed, seed);
   auto core = std::make_shared<coordinator::controller>(model_port, &images, ccfg);

@@ -78,6 +78,7 @@ std::vector<std::string> membership::check(steady_time now) {
   for (auto& [name, m] : members_)
     if (m.state == node_state::up && actors::is_overdue(m.last_heard, now, detector_)) {
       m.state = node_state::down;
+      m.declared_down_at = now;
       ++counters_.nodes_declared_down;
       out.push_back(name);
     }

@@ -44,6 +44,7 @@ struct member {
   uint64_t epoch = 0;
   node_state state = node_state::up;
   steady_time last_heard{};
+  steady_time declared_down_at{};  ///< when check() declared it down (state down)
   uint64_t last_seq = 0;
   protocol::protocol_version version;
   std::string agent_version;

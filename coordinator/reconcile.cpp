@@ -150,6 +150,11 @@ protocol::instance_spec make_spec(const model::fabric_model& m, const instance_r
   s.slot = model::to_string(d.in_slot);
   s.version = i.version.empty() ? d.version : i.version;
   s.image_digest = d.package;
+  // During an upgrade, an instance already moved to the target version boots
+  // the target image (e.g. when it is re-placed or re-created mid-walk).
+  if (d.upgrade && !d.upgrade->rolling_back && !d.upgrade->target_package.empty()
+      && s.version == d.upgrade->target_version)
+    s.image_digest = d.upgrade->target_package;
   s.upgrade_domain = static_cast<uint32_t>(i.upgrade_domain);
   s.fault_domain = static_cast<uint32_t>(i.fault_domain);
   if (auto* role = d.definition.find_role(i.role)) {

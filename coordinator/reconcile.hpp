@@ -83,7 +83,8 @@ heal_plan plan_healing(const model::fabric_model& m, const std::vector<std::stri
                        std::vector<model::node_capacity> live);
 
 /// The full spec of an instance (role definition and configuration of its
-/// deployment; the image digest is the deployment's `package`).
+/// deployment; the image digest is the deployment's `package`, or the upgrade's
+/// target package for an instance already on the upgrade's target version).
 /// REQUIRES: `ref` exists in `m`.
 protocol::instance_spec make_spec(const model::fabric_model& m, const instance_ref& ref,
                                   const std::map<std::string, uint32_t>& phase_durations_ms);

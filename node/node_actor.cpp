@@ -99,8 +99,16 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
       }
     },
     [=](fence_check c) {
-      if (c.acks == self->state.acks)
-        set_fenced(self, true);
+      auto& st = self->state;
+      if (c.acks != st.acks)
+        return;
+      set_fenced(self, true);
+      // Fenced instances come back only through the coordinator's reconcile,
+      // which follows a registration: register again (else a node whose acks
+      // were lost, but that the coordinator never declared down, would keep
+      // its instances stopped for good).
+      if (st.sess.registered())
+        st.sess.on_register_required({st.config.identity.name, st.sess.epoch(), "fenced"});
     },
     [=](fabric::snapshot_atom) {
       auto& st = self->state;
