@@ -144,7 +144,8 @@ api_result swap(controller& c, operation& op, const operation_request& req) {
   if (!svc.production && !svc.staging)
     return conflict("hosted service '" + req.service + "' has no deployment to swap");
   // The table checked production (the op's slot); the swap changes staging too.
-  for (auto& other : c.list_operations().body["operations"])
+  auto ops = c.list_operations().body;
+  for (auto& other : ops["operations"])
     if (other["status"] == "InProgress" && other["service"] == req.service
         && other["slot"] == "staging")
       return conflict("operation " + other["id"].get<std::string>() + " ("
