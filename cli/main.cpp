@@ -5,6 +5,7 @@
 
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
+#include "cli/upgrade_commands.hpp"
 #include "cli/operation_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_code = fabric::cli::exit_ok;
   fabric::cli::add_offline_commands(app, exit_code);
   fabric::cli::add_cluster_commands(app, exit_code);
+  fabric::cli::add_upgrade_commands(app, exit_code);
   fabric::cli::add_operation_commands(app, exit_code);
   try {
     app.parse(argc, argv);
