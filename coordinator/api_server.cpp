@@ -197,6 +197,14 @@ void api_server::add_controller_routes(caf::actor ctl, image_catalog* images) {
     operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
     run(res, [op](controller& c) { return c.start_operation("delete_deployment", op); });
   });
+  for (auto kind : {"upgrade", "walk", "rollback"}) {
+    std::string path = std::string(dep) + "/" + kind;
+    server_.Post(path, [run, k = std::string(kind)](const httplib::Request& req,
+                                                    httplib::Response& res) {
+      operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
+      run(res, [op, k](controller& c) { return c.start_operation(k, op); });
+    });
+  }
   add_deployment_operation_routes(server_, run);
   server_.Get("/fabric/v1/operations", [run](const httplib::Request&, httplib::Response& res) {
     run(res, [](controller& c) { return c.list_operations(); });

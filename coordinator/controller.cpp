@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/upgrade_ops.hpp"
 #include "coordinator/deployment_ops.hpp"
 
 namespace fabric::coordinator {
@@ -25,10 +26,19 @@ const char* to_string(op_status s) {
 }
 
 controller::controller(model_port& store, const image_catalog* images, controller_config cfg)
-  : store_(store), images_(images), config_(std::move(cfg)) {
+  : store_(store), images_(images), config_(std::move(cfg)),
+    upgrades_(std::make_unique<upgrade_engine>(config_)) {
   register_builtin_operations(*this);
+  register_upgrade_operations(*this);
   register_deployment_operations(*this);
   rng_.seed(config_.seed);
+}
+
+controller::~controller() = default;
+
+void controller::on_tick(std::chrono::steady_clock::time_point now) {
+  upgrades_->tick(*this, now);
+  check_operations();
 }
 
 // -- node events ---------------------------------------------------------------
@@ -225,11 +235,12 @@ void controller::on_command_result(const std::string&, const protocol::instance_
 }
 
 void controller::check_operations() {
+  auto now = std::chrono::steady_clock::now();
   for (auto& [id, op] : operations_) {
-    if (op.status != op_status::in_progress || !op.pending.empty())
-      continue;
-    if (!op.done || op.done(*this))
+    if (op.status == op_status::in_progress && op.pending.empty() && (!op.done || op.done(*this)))
       op.status = op_status::succeeded;
+    if (op.status != op_status::in_progress && op.finished_at == decltype(now){})
+      op.finished_at = now;
   }
 }
 
@@ -313,8 +324,25 @@ std::vector<outbound_command> controller::take_outbound() {
 
 // -- operations ----------------------------------------------------------------
 
-void controller::register_operation(const std::string& kind, operation_fn fn) {
+void controller::register_operation(const std::string& kind, operation_fn fn,
+                                    bool checks_conflicts) {
   op_table_[kind] = std::move(fn);
+  if (checks_conflicts)
+    self_checking_ops_.insert(kind);
+  else
+    self_checking_ops_.erase(kind);
+}
+
+operation* controller::running_operation(const std::string& service, model::slot s) {
+  for (auto& [id, op] : operations_)
+    if (op.status == op_status::in_progress && op.service == service && op.in_slot == s)
+      return &op;
+  return nullptr;
+}
+
+operation* controller::find_operation(const std::string& id) {
+  auto i = operations_.find(id);
+  return i == operations_.end() ? nullptr : &i->second;
 }
 
 api_result controller::start_operation(const std::string& kind, const operation_request& req) {
@@ -328,13 +356,14 @@ api_result controller::start_operation(const std::string& kind, const operation_
   if (s) {
     op.in_slot = *s;
     for (auto& [id, other] : operations_)
-      if (other.status == op_status::in_progress && other.service == req.service
-          && other.in_slot == *s)
+      if (!self_checking_ops_.count(kind) && other.status == op_status::in_progress
+          && other.service == req.service && other.in_slot == *s)
         return api_error(409, "ConflictError",
                          "operation " + id + " (" + other.kind + ") is in progress on "
                            + req.service + "/" + model::to_string(*s));
   }
   op.id = config_.operation_prefix + "-" + std::to_string(next_op_++);
+  op.started_at = std::chrono::steady_clock::now();
   auto res = fn->second(*this, op, req);
   if (res.status >= 400)
     return res;
@@ -509,7 +538,8 @@ nlohmann::json deployment_json(const controller& c, const model::hosted_service&
           {"upgrade_domain_count", d.definition.upgrade_domain_count},
           {"roles", roles},
           {"ready_instances", ready},
-          {"instances", arr}};
+          {"instances", arr},
+          {"upgrade", upgrade_status_json(c, d)}};
 }
 
 } // namespace fabric::coordinator

@@ -42,11 +42,13 @@
 #include "coordinator/reconcile.hpp"
 #include "model/edit.hpp"
 #include "model/result.hpp"
+#include "model/upgrade_planner.hpp"
 #include "protocol/messages.hpp"
 
 namespace fabric::coordinator {
 
 class image_catalog;
+class upgrade_engine;  // upgrade_ops.hpp
 
 /// The model and its durable edit log, as the controller sees it.
 class model_port {
@@ -85,6 +87,9 @@ struct controller_config {
   /// Operation ids are "<prefix>-<n>"; give each coordinator run its own
   /// prefix (e.g. the start time) so ids are not reused after a restart.
   std::string operation_prefix = "op";
+  /// Seed of the RNG behind the reboot quirk (a reboot degenerates into a
+  /// reimage with the deployment's probability); fabric-coordinator --seed.
+  uint64_t seed = 0;
   /// After a coordinator (re)start, a node the model places instances on
   /// that has not registered within this time is treated as down (its
   /// instances are healed); 0: never. fabric-coordinator sets the detection
@@ -94,9 +99,12 @@ struct controller_config {
   /// for this long (a lost frame) is sent again, same id; 0: never. The
   /// controller actor calls resend_unanswered every half of it.
   std::chrono::milliseconds command_retry{0};
-  /// Seed of the RNG behind the reboot quirk (a reboot degenerates into a
-  /// reimage with the deployment's probability); fabric-coordinator --seed.
-  uint64_t seed = 0;
+  /// In-place upgrade defaults (a request may override them; after a restart
+  /// an upgrade in flight continues with these): per-instance timeout, what
+  /// to do on a timeout, and the wait between two UDs in Auto mode.
+  std::chrono::milliseconds upgrade_timeout = std::chrono::minutes(30);
+  model::timeout_action upgrade_on_timeout = model::timeout_action::proceed;
+  std::chrono::milliseconds upgrade_domain_wait{0};
 };
 
 /// A node as the controller sees it.
@@ -139,6 +147,10 @@ struct operation {
   op_status status = op_status::in_progress;
   std::string error;
   std::set<uint64_t> pending;  ///< command ids not answered yet
+  /// When start_operation accepted it, and when a check first saw it finished
+  /// (metrics: operation durations; epoch while unset).
+  std::chrono::steady_clock::time_point started_at{};
+  std::chrono::steady_clock::time_point finished_at{};
   /// Success predicate (checked once `pending` is empty); null: success as
   /// soon as `pending` is empty.
   std::function<bool(const controller&)> done;
@@ -167,6 +179,7 @@ public:
   /// `images` may be null (then no image name resolves). REQUIRES: `store`
   /// and `images` outlive the controller.
   controller(model_port& store, const image_catalog* images, controller_config cfg = {});
+  ~controller();
 
   // -- node events (from the membership actor) -------------------------------
   void on_node_up(const node_info& n, const std::vector<protocol::held_instance>& held);
@@ -201,7 +214,20 @@ public:
   /// op's error (nothing changed), 409 when the slot is busy, 400 for an
   /// unknown kind.
   api_result start_operation(const std::string& kind, const operation_request& req);
-  void register_operation(const std::string& kind, operation_fn fn);
+  /// `checks_conflicts`: the op itself decides whether it may run beside an
+  /// operation in progress on the slot (rollback, walk, an upgrade over a
+  /// stuck one); start_operation then skips its 409 check.
+  void register_operation(const std::string& kind, operation_fn fn,
+                          bool checks_conflicts = false);
+  /// The operation in progress on the slot, or null.
+  operation* running_operation(const std::string& service, model::slot s);
+  operation* find_operation(const std::string& id);
+
+  /// Periodic work (the actor calls it every ~20 ms and after reports): the
+  /// in-place upgrades in flight (upgrade_ops.hpp), then operation checks.
+  void on_tick(std::chrono::steady_clock::time_point now);
+  upgrade_engine& upgrades() { return *upgrades_; }
+  const upgrade_engine& upgrades() const { return *upgrades_; }
 
   // -- for operation functions -------------------------------------------------
   const model::fabric_model& model() const { return store_.model(); }
@@ -221,6 +247,10 @@ public:
   const controller_counters& counters() const { return counters_; }
   /// The seeded RNG (config().seed) the reboot quirk draws from.
   std::mt19937_64& rng() { return rng_; }
+  /// Every operation of this run, by id; and every observed state, by wire
+  /// name (read-only views for the metrics exporter, coordinator/metrics_bridge.hpp).
+  const std::map<std::string, operation>& operations() const { return operations_; }
+  const std::map<std::string, observed_instance>& observed_states() const { return observed_; }
 
   /// True when every instance of the deployment is observed ReadyRole.
   bool all_ready(const std::string& service, model::slot s) const;
@@ -242,6 +272,8 @@ private:
   std::map<std::string, observed_instance> observed_;
   std::map<std::string, std::map<std::string, uint32_t>> phases_;
   std::map<std::string, operation_fn> op_table_;
+  std::set<std::string> self_checking_ops_;
+  std::unique_ptr<upgrade_engine> upgrades_;
   std::map<std::string, operation> operations_;
   std::map<uint64_t, std::string> command_op_;  ///< command id -> operation id
   std::map<uint64_t, std::string> command_node_;  ///< unanswered command id -> node

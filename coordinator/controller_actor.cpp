@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/upgrade_ops.hpp"
 
 namespace fabric::coordinator {
 
@@ -20,12 +21,31 @@ void flush(self_ptr self) {
   }
 }
 
+/// An immediate tick after the messages already queued (coalesced).
+void tick_soon(self_ptr self) {
+  if (self->state.tick_queued)
+    return;
+  self->state.tick_queued = true;
+  self->send(self, controller_tick{false});
+}
+
+void arm_tick(self_ptr self) {
+  using namespace std::chrono;
+  auto delay = milliseconds(20);
+  if (auto d = self->state.core->upgrades().next_deadline()) {
+    auto left = duration_cast<milliseconds>(*d - steady_clock::now()) + milliseconds(1);
+    delay = std::max(milliseconds(0), std::min(delay, left));
+  }
+  self->delayed_send(self, delay, controller_tick{true});
+}
+
 } // namespace
 
 caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
                                std::shared_ptr<transport::transport> out) {
   self->state.core = std::move(core);
   self->state.out = std::move(out);
+  arm_tick(self);
   if (auto grace = self->state.core->config().unseen_node_grace; grace.count() > 0)
     self->delayed_send(self, grace, unseen_nodes_check{});
   if (auto retry = self->state.core->config().command_retry; retry.count() > 0)
@@ -36,6 +56,14 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
       self->state.core->resend_unanswered(self->clock().now(), retry);
       flush(self);
       self->delayed_send(self, retry / 2, resend_check{});
+    },
+    [=](const controller_tick& t) {
+      if (!t.periodic)
+        self->state.tick_queued = false;
+      self->state.core->on_tick(std::chrono::steady_clock::now());
+      flush(self);
+      if (t.periodic)
+        arm_tick(self);
     },
     [=](const node_up_event& e) {
       node_info n{e.name, e.fault_domain, e.capacity, e.peer, e.epoch, true};
@@ -49,6 +77,7 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
     [=](const node_status_event& e) {
       self->state.core->on_instance_statuses(e.name, e.instances);
       flush(self);
+      tick_soon(self);
     },
     [=](const actors::peer_message& in) {
       auto& core = *self->state.core;
@@ -57,6 +86,7 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
       else if (auto* res = std::get_if<protocol::instance_command_result>(&in.message))
         core.on_command_result(in.peer, *res);
       flush(self);
+      tick_soon(self);
     },
     [=](unseen_nodes_check) {
       self->state.core->expire_unseen_nodes();
@@ -65,6 +95,7 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
     [=](const api_call& call) -> api_result {
       auto res = call.run(*self->state.core);
       flush(self);
+      tick_soon(self);
       return res;
     },
   };

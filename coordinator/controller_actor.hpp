@@ -12,6 +12,12 @@
 //                                               closure runs on the actor,
 //                                               so it may read and change the
 //                                               controller)
+//   controller_tick                          -> controller::on_tick(now): the
+//                                               actor ticks itself every
+//                                               ~20 ms (sooner when an upgrade
+//                                               wait ends) and once right
+//                                               after a burst of reports or
+//                                               an API call (coalesced)
 //
 // The image server actor (spawn detached: it reads files) answers
 // peer_message{image_request} with image_chunk frames (~1 MiB, in order,
@@ -39,10 +45,16 @@ struct api_call {
   std::function<api_result(controller&)> run;
 };
 
+/// Runs controller::on_tick; `periodic` ones re-arm the timer.
+struct controller_tick {
+  bool periodic = false;
+};
+
 struct controller_actor_state {
   explicit controller_actor_state(caf::local_actor*) {}
   std::shared_ptr<controller> core;
   std::shared_ptr<transport::transport> out;
+  bool tick_queued = false;  ///< an immediate tick is in the mailbox
   static inline const char* name = "fabric.controller";
 };
 
@@ -69,5 +81,6 @@ caf::behavior image_server_actor(caf::event_based_actor* self, const image_catal
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::api_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::api_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::controller_tick)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::unseen_nodes_check)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::resend_check)

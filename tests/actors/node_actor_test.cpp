@@ -61,13 +61,31 @@ TEST_F(node_actor_test, heartbeats_every_interval_after_the_ack) {
   start();
   sent();
   from_coordinator(protocol::register_ack{true, "", 42, 100});
-  ds.advance(300ms, 100ms);
-  auto frames = sent();
-  ASSERT_EQ(frames.size(), 3u);
-  for (auto& f : frames) {
-    auto& hb = std::get<protocol::heartbeat>(f.message);
-    EXPECT_EQ(hb.epoch, 42u);
+  // Acked heartbeats keep the node unfenced; each interval sends exactly one.
+  for (int i = 0; i < 5; ++i) {
+    ds.advance(100ms, 100ms);
+    auto frames = sent();
+    ASSERT_EQ(frames.size(), 1u) << "interval " << i;
+    auto* hb = std::get_if<protocol::heartbeat>(&frames[0].message);
+    ASSERT_NE(hb, nullptr) << "interval " << i;
+    EXPECT_EQ(hb->epoch, 42u);
+    from_coordinator(protocol::heartbeat_ack{hb->seq, hb->sent_at_us});
   }
+}
+
+TEST_F(node_actor_test, unacked_heartbeats_fence_and_register_again_after_k_intervals) {
+  start();
+  sent();
+  from_coordinator(protocol::register_ack{true, "", 42, 100});
+  ds.advance(200ms, 100ms);
+  EXPECT_EQ(sent().size(), 2u);
+  EXPECT_FALSE(st().fenced);
+  ds.advance(100ms, 100ms);  // k = 3 intervals without an ack
+  EXPECT_TRUE(st().fenced);
+  bool registers = false;
+  for (auto& f : sent())
+    registers = registers || std::holds_alternative<protocol::node_register>(f.message);
+  EXPECT_TRUE(registers);
 }
 
 TEST_F(node_actor_test, register_required_makes_it_register_again) {

@@ -94,7 +94,7 @@ TEST_F(cluster, three_nodes_register_with_their_fault_domains) {
     auto n = node("node-" + std::to_string(fd));
     EXPECT_EQ(n["fault_domain"], fd);
     EXPECT_EQ(n["address"], "127.0.0.1");
-    EXPECT_EQ(n["protocol_version"], "1.1");
+    EXPECT_EQ(n["protocol_version"], protocol::current_version.to_string());
     EXPECT_EQ(n["instance_count"], 0);
   }
 }

@@ -80,10 +80,12 @@ struct seed_experiment : testing::operations_cluster {
     auto a = c.Get(("/disk/os/markers/" + tag).c_str());
     auto b = c.Get(("/disk/local/scratch/markers/" + tag).c_str());
     EXPECT_TRUE(a && b);
-    if (a && a->status == 200)
+    if (a && a->status == 200) {
       EXPECT_EQ(a->body, "os " + tag);
-    if (b && b->status == 200)
+    }
+    if (b && b->status == 200) {
       EXPECT_EQ(b->body, "local " + tag);
+    }
     return {a && a->status == 200 ? os::kept : os::reset,
             b && b->status == 200 ? local::kept : local::wiped};
   }

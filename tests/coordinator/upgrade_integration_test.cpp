@@ -1,0 +1,377 @@
+// In-place rolling upgrades on real processes over loopback: fabric-coordinator,
+// three fabric-node processes (one per fault domain) and fabricctl, with the
+// 10-instance, 5-UD role of tests/data/models/ten-web.*. What the API shows
+// while a walk runs must match the planner's rules (one UD down at a time,
+// current UD and Before/During consistent with the walked UDs, versions move
+// UD by UD); a Manual walk refuses an out-of-order UD; a rollback returns
+// only the upgraded instances; a change not allowed in place is refused; a
+// coordinator kill -9 in the middle of an Auto walk resumes and completes.
+// Waits are bounded polls.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "tests/integration/process_harness.hpp"
+
+namespace fabric {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::child_process;
+using testing::wait_until;
+
+const std::string bin_dir = FABRIC_BIN_DIR;
+const std::string data_dir = FABRIC_TEST_DATA;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct upgrade_cluster : ::testing::Test {
+  std::string dir = testing::temp_dir("fabric-upgrade-it");
+  int zmq_port = testing::free_tcp_port();
+  int api_port = testing::free_tcp_port();
+  std::string nodes_endpoint = "tcp://127.0.0.1:" + std::to_string(zmq_port);
+  std::string url = "http://127.0.0.1:" + std::to_string(api_port);
+  child_process coordinator;
+  std::map<std::string, child_process> nodes;
+  std::string csdef = data_dir + "/models/ten-web.csdef";
+  std::string cscfg = data_dir + "/models/ten-web.cscfg";
+  int calls_ = 0;
+
+  void TearDown() override {
+    nodes.clear();
+    coordinator.kill_and_wait();
+    if (!HasFailure()) {
+      std::error_code ec;
+      for (auto& e : fs::recursive_directory_iterator(dir, ec))
+        if (e.is_directory(ec))
+          fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
+      fs::remove_all(dir, ec);
+    }
+  }
+
+  void start_coordinator() {
+    coordinator = child_process::spawn(
+      bin_dir + "/fabric-coordinator",
+      {"--nodes-listen", nodes_endpoint, "--api-listen", "127.0.0.1:" + std::to_string(api_port),
+       "--data-dir", dir + "/coordinator", "--heartbeat-ms", "100", "--missed-heartbeats", "3",
+       "--phase-ms", "create_vm=20,start_vm=20,start_role=20"},
+      dir + "/coordinator.log");
+    ASSERT_TRUE(testing::wait_http_ready("127.0.0.1", api_port, "/fabric/v1/nodes"))
+      << "see " << dir << "/coordinator.log";
+  }
+
+  void start_node(const std::string& name, int fd) {
+    nodes[name] = child_process::spawn(
+      bin_dir + "/fabric-node",
+      {"--coordinator", nodes_endpoint, "--fault-domain", std::to_string(fd), "--name", name,
+       "--data-dir", dir + "/" + name, "--heartbeat-ms", "100", "--capacity", "10",
+       "--instance-host", "127.0.0.1"},
+      dir + "/" + name + ".log");
+  }
+
+  std::vector<std::string> with_url(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--coordinator", url});
+    return args;
+  }
+
+  int ctl(std::vector<std::string> args, std::string* out = nullptr) {
+    auto log = dir + "/fabricctl-" + std::to_string(calls_++) + ".out";
+    auto p = child_process::spawn(bin_dir + "/fabricctl", with_url(std::move(args)), log);
+    auto st = p.wait(120s);
+    if (out)
+      *out = slurp(log);
+    return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1;
+  }
+
+  nlohmann::json get(const std::string& path) {
+    auto j = testing::get_json("127.0.0.1", api_port, path);
+    return j ? *j : nlohmann::json{};
+  }
+
+  httplib::Result post(const std::string& path, const std::string& body) {
+    httplib::Client c("127.0.0.1", api_port);
+    return c.Post(path.c_str(), body, "application/json");
+  }
+
+  nlohmann::json deployment() { return get("/fabric/v1/services/tw/deployments/production"); }
+
+  bool nodes_up(std::size_t n) {
+    auto j = get("/fabric/v1/nodes");
+    std::size_t up = 0;
+    if (j.contains("nodes"))
+      for (auto& node : j["nodes"])
+        up += node["state"] == "up";
+    return up == n;
+  }
+
+  bool all_on(const std::string& version) {
+    auto d = deployment();
+    if (!d.contains("instances") || d["instances"].size() != 10 || !d["upgrade"].is_null())
+      return false;
+    for (auto& i : d["instances"])
+      if (i["state"] != "ReadyRole" || i["version"] != version)
+        return false;
+    return true;
+  }
+
+  void make_image(const std::string& name, const std::string& content) {
+    fs::create_directories(dir + "/img-" + name + "/site");
+    std::ofstream(dir + "/img-" + name + "/site/index.html") << content;
+    std::string out;
+    ASSERT_EQ(ctl({"image", "upload", name, dir + "/img-" + name}, &out), 0) << out;
+  }
+
+  /// A cluster with deployment "tw" of ten-web on image v1, every instance
+  /// ReadyRole; images v2 uploaded too.
+  void deployed() {
+    start_coordinator();
+    start_node("n0", 0);
+    start_node("n1", 1);
+    start_node("n2", 2);
+    ASSERT_TRUE(wait_until([&] { return nodes_up(3); }, 10s));
+    make_image("v1", "<h1>one</h1>\n");
+    make_image("v2", "<h1>two</h1>\n");
+    std::string out;
+    ASSERT_EQ(ctl({"service", "create", "tw"}, &out), 0) << out;
+    ASSERT_EQ(ctl({"deploy", "--service", "tw", "--slot", "production", "--csdef", csdef,
+                   "--cscfg", cscfg, "--image", "v1", "--name", "tw", "--wait", "--timeout",
+                   "60"},
+                  &out),
+              0)
+      << out;
+    ASSERT_TRUE(all_on("v1")) << deployment().dump(1);
+  }
+
+  /// Checks one GET deployment against the walk rules; returns the reason
+  /// when it breaks one, empty otherwise.
+  static std::string check_walk_rules(const nlohmann::json& d, const std::string& from,
+                                      const std::string& to) {
+    std::set<int> down;
+    std::map<int, std::set<std::string>> versions;
+    for (auto& i : d["instances"]) {
+      int ud = i["upgrade_domain"];
+      if (i["state"] != "ReadyRole")
+        down.insert(ud);
+      versions[ud].insert(i["version"].get<std::string>());
+    }
+    if (down.size() > 1)
+      return "instances of " + std::to_string(down.size()) + " UDs are down at once";
+    auto& u = d["upgrade"];
+    if (!u.is_object())
+      return "";
+    std::set<int> walked;
+    for (auto& w : u["walked"])
+      walked.insert(w.get<int>());
+    int cur = u["current_upgrade_domain"];
+    if (!down.empty() && *down.begin() != cur)
+      return "UD " + std::to_string(*down.begin()) + " is down but the current UD is "
+             + std::to_string(cur);
+    if (!down.empty() && u["current_state"] != "During")
+      return "an instance is down while the current UD is Before";
+    for (int ud = 0; ud < 5; ++ud) {
+      if (walked.count(ud) && versions[ud] != std::set<std::string>{to})
+        return "walked UD " + std::to_string(ud) + " is not all on " + to;
+      if (!walked.count(ud) && ud != cur && versions[ud] != std::set<std::string>{from})
+        return "UD " + std::to_string(ud) + " changed before its turn";
+    }
+    return "";
+  }
+
+  /// Marker files on each instance's OS disk (an upgrade resets that layer).
+  void put_markers() {
+    auto dep = deployment();  // named: the loop reads into it
+    for (auto& i : dep["instances"]) {
+      auto ep = i["endpoint"].get<std::string>();
+      auto colon = ep.rfind(':');
+      httplib::Client c(ep.substr(0, colon), std::stoi(ep.substr(colon + 1)));
+      auto r = c.Put("/disk/os/marker.txt", i["name"].get<std::string>(), "text/plain");
+      ASSERT_TRUE(r && r->status < 300) << ep << " " << (r ? r->body : "no answer");
+    }
+  }
+
+  std::map<std::string, bool> markers() {
+    std::map<std::string, bool> out;
+    auto dep = deployment();  // named: the loop reads into it
+    for (auto& i : dep["instances"]) {
+      auto ep = i["endpoint"].get<std::string>();
+      auto colon = ep.rfind(':');
+      httplib::Client c(ep.substr(0, colon), std::stoi(ep.substr(colon + 1)));
+      auto r = c.Get("/disk/os/marker.txt");
+      out[i["name"]] = r && r->status == 200 && r->body == i["name"].get<std::string>();
+    }
+    return out;
+  }
+};
+
+TEST_F(upgrade_cluster, auto_and_manual_walks_follow_the_planner_rollback_and_refusals) {
+  deployed();
+  if (HasFatalFailure())
+    return;
+
+  // A change not allowed in place: refused with the reason, nothing changes.
+  auto before = deployment();
+  auto uds3 = std::regex_replace(slurp(csdef), std::regex("upgradeDomainCount=\"5\""),
+                                 "upgradeDomainCount=\"3\"");
+  std::ofstream(dir + "/uds3.csdef") << uds3;
+  std::string out;
+  EXPECT_EQ(ctl({"upgrade", "--service", "tw", "--slot", "production", "--image", "v2",
+                 "--csdef", dir + "/uds3.csdef"},
+                &out),
+            1);
+  EXPECT_NE(out.find("upgrade_domain_count_changed"), std::string::npos) << out;
+  EXPECT_NE(out.find("not allowed in an in-place upgrade"), std::string::npos) << out;
+  EXPECT_EQ(deployment(), before);
+
+  // Auto walk with live progress; every poll obeys the walk rules.
+  auto log = dir + "/auto.out";
+  auto cli = child_process::spawn(
+    bin_dir + "/fabricctl",
+    with_url({"upgrade", "--service", "tw", "--slot", "production", "--image", "v2", "--mode",
+              "auto", "--wait", "--wait-timeout", "60"}),
+    log);
+  std::set<int> seen_current;
+  int polls = 0;
+  while (cli.running()) {
+    auto d = deployment();
+    if (d.contains("instances")) {
+      ++polls;
+      auto broken = check_walk_rules(d, "v1", "v2");
+      ASSERT_EQ(broken, "") << d.dump(1);
+      if (d["upgrade"].is_object())
+        seen_current.insert(d["upgrade"]["current_upgrade_domain"].get<int>());
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  auto st = cli.wait(1s);
+  ASSERT_TRUE(st && WIFEXITED(*st));
+  auto progress = slurp(log);
+  EXPECT_EQ(WEXITSTATUS(*st), 0) << progress;
+  for (int ud = 0; ud < 5; ++ud)
+    EXPECT_NE(progress.find("UD " + std::to_string(ud) + ": walked (2/2 ReadyRole on v2)"),
+              std::string::npos)
+      << progress;
+  EXPECT_NE(progress.find("10/10 ReadyRole"), std::string::npos) << progress;
+  EXPECT_GT(polls, 5);
+  EXPECT_GE(seen_current.size(), 2u);
+  EXPECT_TRUE(all_on("v2")) << deployment().dump(1);
+  EXPECT_EQ(deployment()["version"], "v2");
+
+  // Manual walk to "v3" (image v1 under a new label); markers first.
+  put_markers();
+  for (auto& [name, present] : markers())
+    ASSERT_TRUE(present) << name;
+  ASSERT_EQ(ctl({"upgrade", "--service", "tw", "--slot", "production", "--image", "v1",
+                 "--version", "v3", "--mode", "manual", "--wait"},
+                &out),
+            0)
+    << out;
+  EXPECT_NE(out.find("UD 0 awaits its walk"), std::string::npos) << out;
+  for (auto& [name, present] : markers())
+    EXPECT_TRUE(present) << "after the manual upgrade started: " << name;
+  auto paused = deployment();
+  EXPECT_EQ(paused["upgrade"]["mode"], "Manual");
+  EXPECT_EQ(paused["upgrade"]["current_upgrade_domain"], 0);
+  EXPECT_EQ(paused["upgrade"]["current_state"], "Before");
+  EXPECT_EQ(ctl({"walk", "--service", "tw", "--slot", "production", "--upgrade-domain", "2"},
+                &out),
+            1);
+  EXPECT_NE(out.find("UD 2 is out of order: the next UD to walk is 0"), std::string::npos)
+    << out;
+  auto missing = post("/fabric/v1/services/tw/deployments/production/walk",
+                      R"({"upgrade_domain": 9})");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_NE(missing->body.find("UD 9 does not exist"), std::string::npos) << missing->body;
+  std::this_thread::sleep_for(100ms);  // nothing may move in the meantime
+  EXPECT_EQ(deployment(), paused);
+
+  for (int ud : {0, 1}) {
+    ASSERT_EQ(ctl({"walk", "--service", "tw", "--slot", "production", "--upgrade-domain",
+                   std::to_string(ud), "--wait", "--wait-timeout", "60"},
+                  &out),
+              0)
+      << out;
+    // A walked UD's instances got a fresh OS layer from the new base; the
+    // UDs not walked yet kept theirs.
+    auto d = deployment();
+    auto m = markers();
+    for (auto& i : d["instances"])
+      EXPECT_EQ(m[i["name"]], i["upgrade_domain"].get<int>() > ud)
+        << "after walk " << ud << ": " << i.dump();
+    EXPECT_EQ(check_walk_rules(d, "v2", "v3"), "") << d.dump(1);
+    EXPECT_EQ(d["upgrade"]["current_upgrade_domain"], ud + 1);
+    EXPECT_EQ(d["upgrade"]["current_state"], "Before");
+  }
+  auto again = post("/fabric/v1/services/tw/deployments/production/walk",
+                    R"({"upgrade_domain": 0})");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409);
+  EXPECT_NE(again->body.find("UD 0 was already walked"), std::string::npos) << again->body;
+
+  // Rollback in the middle of the walk: UDs 0 and 1 go back to v2, the
+  // others were never touched (their OS-disk markers are still there).
+  ASSERT_EQ(ctl({"rollback", "--service", "tw", "--slot", "production", "--mode", "auto",
+                 "--wait", "--wait-timeout", "60"},
+                &out),
+            0)
+    << out;
+  ASSERT_TRUE(wait_until([&] { return all_on("v2"); }, 20s)) << deployment().dump(1);
+  auto d = deployment();
+  EXPECT_EQ(d["version"], "v2");
+  auto m = markers();
+  for (auto& i : d["instances"]) {
+    int ud = i["upgrade_domain"];
+    EXPECT_EQ(m[i["name"]], ud >= 2) << i.dump();
+  }
+}
+
+TEST_F(upgrade_cluster, coordinator_kill_9_in_the_middle_of_an_auto_walk_resumes_it) {
+  deployed();
+  if (HasFatalFailure())
+    return;
+  auto r = post("/fabric/v1/services/tw/deployments/production/upgrade",
+                R"({"image": "v2", "mode": "auto", "domain_wait_ms": 700})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      auto u = deployment()["upgrade"];
+      return u.is_object() && u["walked"].size() >= 2;
+    },
+    20s))
+    << deployment().dump(1);
+  auto walked_before = deployment()["upgrade"]["walked"].size();
+  ASSERT_LT(walked_before, 5u);
+  coordinator.kill_and_wait();
+  start_coordinator();
+  if (HasFatalFailure())
+    return;
+  // The walk state came back from the journal.
+  auto u = deployment()["upgrade"];
+  ASSERT_TRUE(u.is_object()) << deployment().dump(1);
+  EXPECT_GE(u["walked"].size(), walked_before);
+  EXPECT_EQ(u["target_version"], "v2");
+  ASSERT_TRUE(wait_until([&] { return all_on("v2"); }, 60s)) << deployment().dump(1);
+  EXPECT_EQ(deployment()["version"], "v2");
+  std::string v2_digest;
+  auto images = get("/fabric/v1/images");  // named: the loop reads into it
+  for (auto& img : images["images"])
+    if (img["name"] == "v2")
+      v2_digest = img["digest"];
+  EXPECT_EQ(deployment()["image_digest"], v2_digest);
+}
+
+} // namespace
+} // namespace fabric
