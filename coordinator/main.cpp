@@ -18,6 +18,8 @@
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/journal_port.hpp"
 #include "coordinator/membership_actor.hpp"
+#include "coordinator/metrics_bridge.hpp"
+#include "monitoring/wire_transport.hpp"
 #include "transport/zmq_transport.hpp"
 
 namespace {
@@ -74,10 +76,16 @@ int main(int argc, char** argv) {
   std::size_t max_frame = 16 * 1024 * 1024;
   std::string log_level = "info";
   std::string phase_ms;
+  std::string metrics_listen;
+  bool per_instance_metrics = false;
+  int metrics_refresh_ms = 250;
   // The reboot-quirk RNG seed; default from the clock, printed at start so a
   // run can be repeated.
   uint64_t seed = static_cast<uint64_t>(
     std::chrono::steady_clock::now().time_since_epoch().count());
+  double upgrade_timeout_s = 1800;
+  int upgrade_domain_wait_ms = 0;
+  std::string upgrade_on_timeout = "proceed";
   app.add_option("--nodes-listen", nodes_listen, "ZeroMQ endpoint for nodes, tcp://HOST:PORT")
     ->required();
   app.add_option("--api-listen", api_listen, "HTTP API address, HOST:PORT")->required();
@@ -91,7 +99,23 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   app.add_option("--phase-ms", phase_ms,
                  "default phase durations sent to nodes, e.g. create_vm=50,start_vm=50,start_role=50");
+  app.add_option("--upgrade-timeout-s", upgrade_timeout_s,
+                 "in-place upgrade: per-instance timeout, seconds (default 1800)")
+    ->check(CLI::Range(0.001, 604800.0));
+  app.add_option("--upgrade-domain-wait-ms", upgrade_domain_wait_ms,
+                 "in-place upgrade, Auto mode: wait between two upgrade domains (default 0)")
+    ->check(CLI::Range(0, 86400000));
+  app.add_option("--upgrade-on-timeout", upgrade_on_timeout,
+                 "in-place upgrade: pause, roll_back or proceed when an instance times out")
+    ->check(CLI::IsMember({"pause", "roll_back", "proceed"}));
   app.add_option("--seed", seed, "seed of the reboot-quirk RNG (default: from the clock)");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics on HOST:PORT/metrics (port 0: any free port)");
+  app.add_flag("--per-instance-metrics", per_instance_metrics,
+               "also export fabric_role_instance_state: one series per instance");
+  app.add_option("--metrics-refresh-ms", metrics_refresh_ms,
+                 "how often the model gauges are recomputed (default 250)")
+    ->check(CLI::Range(10, 600000));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -109,6 +133,12 @@ int main(int argc, char** argv) {
   }
 
   coordinator::controller_config ccfg;
+  ccfg.upgrade_timeout
+    = std::chrono::milliseconds(static_cast<int64_t>(upgrade_timeout_s * 1000));
+  ccfg.upgrade_domain_wait = std::chrono::milliseconds(upgrade_domain_wait_ms);
+  ccfg.upgrade_on_timeout = upgrade_on_timeout == "pause"       ? model::timeout_action::pause
+                            : upgrade_on_timeout == "roll_back" ? model::timeout_action::roll_back
+                                                                : model::timeout_action::proceed;
   if (!phase_ms.empty() && !parse_phases(phase_ms, ccfg.phase_durations_ms)) {
     spdlog::error("--phase-ms: expected NAME=MS[,NAME=MS...], got '{}'", phase_ms);
     return 2;
@@ -136,6 +166,25 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Metrics (optional): bound first, so a port in use fails fast (exit 2).
+  // Declared before the actor system: every actor may write to them.
+  monitoring::metrics_sink metrics_sink;
+  std::unique_ptr<monitoring::coordinator_metrics> metrics;
+  std::unique_ptr<monitoring::per_instance_metrics> per_instance;
+  if (!metrics_listen.empty()) {
+    metrics = std::make_unique<monitoring::coordinator_metrics>(metrics_sink, "0.1.0");
+    if (per_instance_metrics)
+      per_instance = std::make_unique<monitoring::per_instance_metrics>(metrics_sink);
+    auto port = metrics_sink.serve(metrics_listen);
+    if (!port) {
+      spdlog::error("--metrics-listen: {}", port.err().to_string());
+      return 2;
+    }
+    spdlog::info("metrics on http://{}:{}/metrics", metrics_listen.substr(0, metrics_listen.rfind(':')),
+                 *port);
+    coordinator::observe_journal(model_port.store().journal_ref(), *metrics);
+  }
+
   zmq::context_t zmq_ctx;  // before the actor system: outlives every socket
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
@@ -148,6 +197,13 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<transport::zmq_transport> nodes{std::move(*router)};
   spdlog::info("listening for nodes on {}", nodes->bound_endpoint());
+  // With metrics, every frame in and out is counted by type on its way.
+  std::shared_ptr<transport::transport> wire = nodes;
+  if (metrics)
+    wire = std::make_shared<monitoring::counting_transport>(
+      nodes, [m = metrics.get()](monitoring::wire_direction d, const std::string& type) {
+        m->wire_message(d, type);
+      });
 
   coordinator::membership_actor_config mcfg;
   mcfg.detector.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
@@ -166,22 +222,33 @@ int main(int argc, char** argv) {
   ccfg.seed = seed;
   spdlog::info("reboot-quirk RNG seed {} (repeat a run with --seed {})", seed, seed);
   auto core = std::make_shared<coordinator::controller>(model_port, &images, ccfg);
-  auto controller = sys.spawn(coordinator::controller_actor, core,
-                              std::static_pointer_cast<transport::transport>(nodes));
+  auto controller = sys.spawn(coordinator::controller_actor, core, wire);
   auto image_server = sys.spawn<caf::detached>(
     coordinator::image_server_actor, static_cast<const coordinator::image_catalog*>(&images),
-    std::static_pointer_cast<transport::transport>(nodes), std::size_t{1} << 20);
+    wire, std::size_t{1} << 20);
   mcfg.listener = controller;
-  auto membership = sys.spawn(coordinator::membership_actor, mcfg, nodes);
+  if (metrics)
+    mcfg.observer = std::make_shared<coordinator::membership_metrics>(*metrics);
+  auto membership = sys.spawn(coordinator::membership_actor, mcfg, wire);
 
   protocol::decode_limits limits;
   limits.max_frame_bytes = max_frame;
-  actors::transport_bridge bridge{*nodes, limits};
+  actors::transport_bridge bridge{*wire, limits};
   bridge.route(protocol::instance_report::type_id, controller);
   bridge.route(protocol::instance_command_result::type_id, controller);
   bridge.route(protocol::image_request::type_id, image_server);
   bridge.route_default(membership);
   bridge.start();
+  caf::actor refresher;
+  if (metrics) {
+    auto exporter = std::make_shared<coordinator::model_exporter>(*metrics, per_instance.get());
+    auto dropped = std::make_shared<monitoring::dropped_frames>(
+      [m = metrics.get()](const std::string& reason, uint64_t n) { m->frames_dropped(reason, n); });
+    refresher = sys.spawn(
+      coordinator::metrics_refresher, controller, exporter,
+      [dropped, &bridge] { dropped->update(bridge.counters()); },
+      std::chrono::milliseconds(metrics_refresh_ms));
+  }
 
   coordinator::api_server api{sys, membership, [&] {
                                 auto t = nodes->stats();
@@ -194,8 +261,9 @@ int main(int argc, char** argv) {
                               }};
   api.add_controller_routes(controller, &images);
   auto stop_actors = [&] {
-    for (auto& a : {membership, controller, image_server})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& a : {membership, controller, image_server, refresher})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
   if (!api.start(api_host, api_port)) {
     bridge.stop();

@@ -46,6 +46,7 @@ caf::behavior membership_actor(self_ptr self, membership_actor_config config,
   self->state.table = membership(config.detector, config.first_epoch);
   self->state.out = std::move(out);
   self->state.listener = config.listener;
+  self->state.observer = config.observer;
   auto interval = config.detector.heartbeat_interval;
   self->delayed_send(self, interval, fabric::check_atom_v);
   return {
@@ -58,7 +59,11 @@ caf::behavior membership_actor(self_ptr self, membership_actor_config config,
         ++self->state.unhandled;
     },
     [=](fabric::check_atom) {
-      for (auto& name : self->state.table.check(self->clock().now())) {
+      auto now = self->clock().now();
+      auto down = self->state.table.check(now);
+      if (self->state.observer)
+        self->state.observer->checked(self->state.table, down, now);
+      for (auto& name : down) {
         spdlog::warn("node {} declared down: no heartbeat for {} ms", name,
                      actors::detection_timeout(self->state.table.detector()).count());
         if (self->state.listener)

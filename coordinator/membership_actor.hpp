@@ -41,10 +41,21 @@ struct membership_snapshot {
   actors::failure_detector_config detector;
 };
 
+/// Watches the membership for metrics (coordinator/metrics_bridge.hpp).
+/// Called on the membership actor after each check; keep it cheap.
+class membership_observer {
+public:
+  virtual ~membership_observer() = default;
+  /// A failure-detector check ran at `now` and declared `declared_down` down.
+  virtual void checked(const membership& table, const std::vector<std::string>& declared_down,
+                       steady_time now) = 0;
+};
+
 struct membership_actor_config {
   actors::failure_detector_config detector;
   uint64_t first_epoch = 1;
   caf::actor listener;  ///< may be invalid
+  std::shared_ptr<membership_observer> observer;  ///< may be null
 };
 
 struct membership_actor_state {
@@ -53,6 +64,7 @@ struct membership_actor_state {
   std::shared_ptr<transport::transport> out;
   uint64_t unhandled = 0;
   caf::actor listener;
+  std::shared_ptr<membership_observer> observer;
   static inline const char* name = "fabric.membership";
 };
 

@@ -105,6 +105,14 @@ constexpr const char* journal_writes_total = "fabric_journal_writes_total";
 /// histogram: journal write latency (write + sync).
 constexpr const char* journal_write_duration_seconds = "fabric_journal_write_duration_seconds";
 
+// -- per instance (coordinator; only with --per-instance-metrics) --
+
+/// gauge {service,slot,role,role_instance,upgrade_domain,fault_domain,node,state}: 1 for
+/// each instance, in its current state. Opt-in: one series per instance (10,000 instances =
+/// 10,000 series). The instance label is `role_instance`, because Prometheus reserves
+/// `instance` for the scrape target.
+constexpr const char* role_instance_state = "fabric_role_instance_state";
+
 // -- process --
 
 /// gauge {component,version}: always 1; which build a process runs.
@@ -128,6 +136,7 @@ constexpr const char* type = "type";
 constexpr const char* reason = "reason";
 constexpr const char* node = "node";
 constexpr const char* component = "component";
+constexpr const char* role_instance = "role_instance";
 } // namespace labels
 
 enum class metric_type { counter, gauge, histogram };
@@ -181,6 +190,8 @@ inline constexpr metric_info catalogue[] = {
   {names::node_local_storage_quota_bytes, metric_type::gauge, "Sum of the local storage quotas on a node."},
   {names::journal_writes_total, metric_type::counter, "Journal writes by result."},
   {names::journal_write_duration_seconds, metric_type::histogram, "Journal write latency."},
+  {names::role_instance_state, metric_type::gauge,
+   "1 per role instance in its current state (only with --per-instance-metrics)."},
   {names::build_info, metric_type::gauge, "Always 1; the component and version of this process."},
 };
 

@@ -154,6 +154,10 @@ void wire_metrics::frame_dropped(const std::string& reason) {
   impl_->dropped.Add({{labels::reason, reason}}).Increment();
 }
 
+void wire_metrics::frames_dropped(const std::string& reason, std::uint64_t count) {
+  impl_->dropped.Add({{labels::reason, reason}}).Increment(static_cast<double>(count));
+}
+
 // -- coordinator_metrics -------------------------------------------------------
 
 struct coordinator_metrics::impl {
@@ -367,6 +371,39 @@ void coordinator_metrics::frame_dropped(const std::string& reason) {
   impl_->wire.frame_dropped(reason);
 }
 
+void coordinator_metrics::frames_dropped(const std::string& reason, std::uint64_t count) {
+  impl_->wire.frames_dropped(reason, count);
+}
+
+// -- per_instance_metrics ------------------------------------------------------
+
+struct per_instance_metrics::impl {
+  std::mutex mutex;
+  gauge_set states;
+};
+
+per_instance_metrics::per_instance_metrics(metrics_sink& sink)
+  : impl_(new impl{{}, gauge_set{gauge_family(sink.registry(), names::role_instance_state)}}) {}
+
+per_instance_metrics::~per_instance_metrics() = default;
+
+void per_instance_metrics::set_instances(const std::vector<instance_state_row>& rows) {
+  rows_t r;
+  r.reserve(rows.size());
+  for (const auto& i : rows)
+    r.push_back({{{labels::service, i.service},
+                  {labels::slot, i.slot},
+                  {labels::role, i.role},
+                  {labels::role_instance, i.instance},
+                  {labels::upgrade_domain, std::to_string(i.upgrade_domain)},
+                  {labels::fault_domain, std::to_string(i.fault_domain)},
+                  {labels::node, i.node},
+                  {labels::state, i.state}},
+                 1.0});
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  impl_->states.replace(r);
+}
+
 // -- node_metrics --------------------------------------------------------------
 
 struct node_metrics::impl {
@@ -413,6 +450,10 @@ void node_metrics::wire_message(wire_direction d, const std::string& type) {
 
 void node_metrics::frame_dropped(const std::string& reason) {
   impl_->wire.frame_dropped(reason);
+}
+
+void node_metrics::frames_dropped(const std::string& reason, std::uint64_t count) {
+  impl_->wire.frames_dropped(reason, count);
 }
 
 } // namespace fabric::monitoring

@@ -86,6 +86,8 @@ public:
   void message(wire_direction d, const std::string& type);
   /// REQUIRES: `reason` is one of a bounded set ("truncated", "bad_envelope", ...).
   void frame_dropped(const std::string& reason);
+  /// Adds `count` drops (0 creates the series at 0, so rate() works from the start).
+  void frames_dropped(const std::string& reason, std::uint64_t count);
 
 private:
   struct impl;
@@ -139,6 +141,36 @@ public:
 
   void wire_message(wire_direction d, const std::string& type);
   void frame_dropped(const std::string& reason);
+  void frames_dropped(const std::string& reason, std::uint64_t count);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// fabric_role_instance_state{service,slot,role,role_instance,upgrade_domain,
+/// fault_domain,node,state} = 1.
+struct instance_state_row {
+  std::string service;
+  std::string slot;
+  std::string role;
+  std::string instance; ///< the model name, e.g. "Web_IN_0"
+  int upgrade_domain = 0;
+  int fault_domain = 0;
+  std::string node;
+  std::string state;
+};
+
+/// The opt-in per-instance family (`--per-instance-metrics`): one series per
+/// instance. Only construct it when asked for: without it no series names an
+/// instance.
+class per_instance_metrics {
+public:
+  explicit per_instance_metrics(metrics_sink& sink);
+  ~per_instance_metrics();
+
+  /// Replaces the set of series with `rows` (removed instances disappear).
+  void set_instances(const std::vector<instance_state_row>& rows);
 
 private:
   struct impl;
@@ -160,6 +192,7 @@ public:
 
   void wire_message(wire_direction d, const std::string& type);
   void frame_dropped(const std::string& reason);
+  void frames_dropped(const std::string& reason, std::uint64_t count);
 
 private:
   struct impl;

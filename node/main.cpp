@@ -18,6 +18,8 @@
 #include "node/disk/instance_disks.hpp"
 #include "node/endpoints/http_ports.hpp"
 #include "node/instance_manager.hpp"
+#include "node/metrics_bridge.hpp"
+#include "monitoring/wire_transport.hpp"
 #include "node/node_actor.hpp"
 #include "transport/zmq_transport.hpp"
 
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
   int missed = 3;
   int threads = 2;
   std::string log_level = "info";
+  std::string metrics_listen;
+  int metrics_refresh_ms = 1000;
   app.add_option("--coordinator", coordinator, "coordinator endpoint, tcp://HOST:PORT")
     ->required();
   app.add_option("--fault-domain", fault_domain, "this node's fault domain")->required();
@@ -52,6 +56,11 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1, 1000));
   app.add_option("--threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics on HOST:PORT/metrics (port 0: any free port)");
+  app.add_option("--metrics-refresh-ms", metrics_refresh_ms,
+                 "how often the disk usage is measured (default 1000)")
+    ->check(CLI::Range(10, 600000));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("[%H:%M:%S.%e] [" + name + "] [%l] %v");
@@ -81,6 +90,22 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Metrics (optional): bound first, so a port in use fails fast (exit 2).
+  // Declared before the actor system: actors and the bridge write to them.
+  monitoring::metrics_sink metrics_sink;
+  std::unique_ptr<monitoring::node_metrics> metrics;
+  if (!metrics_listen.empty()) {
+    metrics = std::make_unique<monitoring::node_metrics>(metrics_sink, name,
+                                                         static_cast<int>(fault_domain), "0.1.0");
+    auto port = metrics_sink.serve(metrics_listen);
+    if (!port) {
+      spdlog::error("--metrics-listen: {}", port.err().to_string());
+      return 2;
+    }
+    spdlog::info("metrics on http://{}:{}/metrics", metrics_listen.substr(0, metrics_listen.rfind(':')),
+                 *port);
+  }
+
   zmq::context_t zmq_ctx;  // before the actor system: outlives every socket
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
@@ -91,7 +116,12 @@ int main(int argc, char** argv) {
     spdlog::error("{}", dealer.err().message);
     return 1;
   }
-  std::shared_ptr<transport::zmq_transport> link{std::move(*dealer)};
+  std::shared_ptr<transport::transport> link{std::move(*dealer)};
+  if (metrics)
+    link = std::make_shared<monitoring::counting_transport>(
+      link, [m = metrics.get()](monitoring::wire_direction d, const std::string& type) {
+        m->wire_message(d, type);
+      });
 
   // After the actor system: destroyed first, once every actor is done.
   node::http_ports ports;
@@ -121,17 +151,30 @@ int main(int argc, char** argv) {
   ncfg.instances = [board] { return board->snapshot(); };
   ncfg.commands = manager;
   ncfg.on_fence = [manager](bool fenced) { caf::anon_send(manager, node::fence_msg{fenced}); };
+  if (metrics)
+    ncfg.on_heartbeat_rtt = [m = metrics.get()](std::chrono::microseconds rtt) {
+      m->record_heartbeat_rtt(std::chrono::duration<double>(rtt).count());
+    };
   auto agent = sys.spawn(node::node_actor, std::move(ncfg), link);
 
   actors::transport_bridge bridge{*link};
   bridge.route(protocol::image_chunk::type_id, manager);
   bridge.route_default(agent);
   bridge.start();
+  std::unique_ptr<node::node_metrics_refresher> refresher;
+  if (metrics) {
+    refresher = std::make_unique<node::node_metrics_refresher>(
+      *metrics, data_dir, [&bridge] { return bridge.counters(); },
+      std::chrono::milliseconds(metrics_refresh_ms));
+    refresher->start();
+  }
   spdlog::info("node {} (fault domain {}) connecting to {}", name, fault_domain, coordinator);
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: shutting down", sig);
+  if (refresher)
+    refresher->stop();
   bridge.stop();
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);

@@ -87,6 +87,8 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
         if (st.sess.registered())
           acked(self);
         st.sess.on_heartbeat_ack(*hb, now);
+        if (st.sess.registered() && st.config.on_heartbeat_rtt)
+          st.config.on_heartbeat_rtt(std::chrono::microseconds(st.sess.last_rtt_us()));
       } else if (auto* req = std::get_if<protocol::register_required>(&in.message)) {
         bool was = st.sess.registered();
         st.sess.on_register_required(*req);

@@ -26,6 +26,7 @@
 // epoch, `on_fence(true)` is called once (the instances stop serving); after
 // the next accepted registration, `on_fence(false)`.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -52,6 +53,9 @@ struct node_actor_config {
   caf::actor commands;
   /// Called with true when the node fences itself, false when it is back.
   std::function<void(bool fenced)> on_fence;
+  /// Called with the round-trip time of each acked heartbeat (metrics); may
+  /// be null.
+  std::function<void(std::chrono::microseconds rtt)> on_heartbeat_rtt;
 };
 
 /// Self-sent k*H after an ack; `acks` is the ack count when it was sent.

@@ -326,12 +326,13 @@ def nodes():
         [target("sum by (fault_domain, state) (fabric_nodes)", "FD {{fault_domain}} {{state}}")],
         step=True, description="Membership over time.", minv=0), 12, 8))
     ps.append(L.place(timeseries(
-        "Heartbeat RTT per FD (coordinator view)",
-        [target('histogram_quantile(0.5, sum by (le, fault_domain) (rate(fabric_heartbeat_rtt_seconds_bucket{job="fabric-coordinator"}[$__rate_interval])))',
+        "Heartbeat RTT per FD",
+        [target('histogram_quantile(0.5, sum by (le, fault_domain) (rate(fabric_heartbeat_rtt_seconds_bucket[$__rate_interval])))',
                 "p50 FD {{fault_domain}}", "A"),
-         target('histogram_quantile(0.99, sum by (le, fault_domain) (rate(fabric_heartbeat_rtt_seconds_bucket{job="fabric-coordinator"}[$__rate_interval])))',
+         target('histogram_quantile(0.99, sum by (le, fault_domain) (rate(fabric_heartbeat_rtt_seconds_bucket[$__rate_interval])))',
                 "p99 FD {{fault_domain}}", "B")],
-        description="Round trip of heartbeats as the coordinator measures them.", unit="s"), 12, 8))
+        description="Round trip of heartbeats (heartbeat to its ack), measured by the node agents "
+                    "of each fault domain.", unit="s"), 12, 8))
     ps.append(L.place(timeseries(
         "Missed heartbeats per FD",
         [target("sum by (fault_domain) (rate(fabric_heartbeats_missed_total[$__rate_interval]))", "FD {{fault_domain}}")],

@@ -140,7 +140,8 @@ TEST(metrics, every_registered_family_is_in_the_catalogue_and_back) {
   metrics_sink sink;
   coordinator_metrics c{sink, "0.1.0"};
   node_metrics n{sink, "rack-0", 0, "0.1.0"};
-  test::fill_sample(c, n); // families without a series are not collected
+  per_instance_metrics p{sink};
+  test::fill_sample(c, n, p); // families without a series are not collected
   std::set<std::string> registered;
   for (const auto& f : sink.registry().Collect())
     registered.insert(f.name);

@@ -11,7 +11,8 @@ int main() {
   metrics_sink sink;
   coordinator_metrics c{sink, "0.1.0"};
   node_metrics n{sink, "rack-0", 0, "0.1.0"};
-  fabric::test::fill_sample(c, n);
+  per_instance_metrics p{sink};
+  fabric::test::fill_sample(c, n, p);
   std::cout << sink.text();
   return 0;
 }

@@ -95,4 +95,12 @@ inline void fill_sample(monitoring::coordinator_metrics& c, monitoring::node_met
   n.set_disk_usage(1 << 20, 3 << 20, 8 << 20);
 }
 
+/// Also the opt-in per-instance family (two instances).
+inline void fill_sample(monitoring::coordinator_metrics& c, monitoring::node_metrics& n,
+                        monitoring::per_instance_metrics& p) {
+  fill_sample(c, n);
+  p.set_instances({{"shop", "production", "Web", "Web_IN_0", 0, 0, "rack-0", "ReadyRole"},
+                   {"shop", "production", "Web", "Web_IN_1", 1, 1, "rack-1", "StartingRole"}});
+}
+
 } // namespace fabric::test
