@@ -11,8 +11,10 @@
 #      running any instance twice
 #   6. docker network disconnect rack2-a: detected down (and healed); reconnect:
 #      up again, reconciled, every instance on exactly one node
-#   7. Prometheus in the cluster: every target up (/api/v1/targets)
-#   8. docker-compose down -v (also on failure: trap)
+#   7. docker restart coordinator: the nodes come back up and the deployment
+#      is still there (journal on its volume), reconciled
+#   8. Prometheus in the cluster: every target up (/api/v1/targets)
+#   9. docker-compose down -v (also on failure: trap)
 #
 # Exit 0 passed, 1 failed, 77 skipped (only with FABRIC_SKIP_COMPOSE=1: a
 # machine without Docker fails, it does not pass silently).
@@ -328,6 +330,13 @@ wait_until "six nodes up" 60 six_up
 if [ $DEPLOYED = 1 ]; then
   wait_until "reconciled: no duplicate instance, each on exactly one node" 120 healthy_deployment
   wait_until "every instance endpoint answers GET /health" 60 endpoints_serve
+fi
+
+step "docker restart coordinator (its journal is on the coordinator-data volume)"
+docker restart -t 5 "$(container coordinator)" >/dev/null || fail "docker restart coordinator"
+wait_until "six nodes up again with the restarted coordinator" 90 six_up
+if [ $DEPLOYED = 1 ]; then
+  wait_until "the deployment survived the restart: every instance ReadyRole, each on one node" 120 healthy_deployment
 fi
 
 step "Prometheus in the cluster: every target up"
