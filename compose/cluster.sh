@@ -55,12 +55,34 @@ compose() {
   fi
 }
 
-docker_build() { # build args... (quiet unless it fails)
-  local out
+docker_build() { # build args... (quiet unless it fails; says how long it took)
+  local out t0=$(date +%s)
   if ! out=$(docker build --force-rm "$@" 2>&1); then
     printf '%s\n' "$out" | tail -n 40 >&2
     die "docker build $* failed"
   fi
+  local all="$*"
+  all=${all##* -t }
+  log "  ${all%% *} in $(( $(date +%s) - t0 )) s"
+}
+
+# cache_tag KIND FILE...: fabric-cache:KIND-<hash of the base image id and
+# FILEs>. The apt-heavy layers (the runtime libraries, Prometheus) are tagged
+# with it as well, so they survive `docker image rm` of a test's images and
+# the next build takes them from the cache; a new base image or package list
+# makes a new key (and the stale tags of that KIND are removed).
+cache_tag() { # kind, files...
+  local kind=$1 id
+  shift
+  id=$(docker image inspect -f '{{.Id}}' "$FABRIC_BASE_IMAGE" 2>/dev/null || echo "$FABRIC_BASE_IMAGE")
+  echo "fabric-cache:$kind-$( { echo "$id"; cat "$@"; } | sha256sum | cut -c1-12)"
+}
+drop_stale_cache() { # kind, current tag
+  local t
+  for t in $(docker image ls fabric-cache --format '{{.Repository}}:{{.Tag}}' | grep "^fabric-cache:$1-" || true); do
+    # Untags only: layers still used by other images stay.
+    [ "$t" = "$2" ] || docker image rm "$t" >/dev/null 2>&1 || true
+  done
 }
 
 build() {
@@ -104,6 +126,14 @@ build() {
     cp "$HERE/entrypoint.sh" "$ctx/bin/fabric-entrypoint"
     "$HERE/runtime-packages.sh" "$ctx"/bin/fabric-coordinator "$ctx"/bin/fabric-node "$ctx"/bin/fabricctl \
       >"$ctx/runtime-packages.txt"
+    # The apt layer alone first (a context without the binaries), kept under a cache tag.
+    local libs_ctx=$ctx/libs libs_tag
+    mkdir -p "$libs_ctx"
+    cp "$ctx/runtime-packages.txt" "$libs_ctx/"
+    libs_tag=$(cache_tag runtime "$libs_ctx/runtime-packages.txt" "$HERE/Dockerfile.prebuilt")
+    docker_build "${base_arg[@]}" -f "$HERE/Dockerfile.prebuilt" --target libs -t "$libs_tag" "$libs_ctx"
+    drop_stale_cache runtime "$libs_tag"
+    rm -rf "$libs_ctx"
     docker_build "${base_arg[@]}" -f "$HERE/Dockerfile.prebuilt" --target coordinator \
       -t "fabric-coordinator:$FABRIC_IMAGE_TAG" "$ctx"
     docker_build "${base_arg[@]}" -f "$HERE/Dockerfile.prebuilt" --target node \
@@ -111,7 +141,11 @@ build() {
     rm -rf "$ctx"
   fi
   log "building fabric-prometheus (Debian's prometheus package)"
-  docker_build "${base_arg[@]}" -f "$HERE/prometheus.Dockerfile" -t "fabric-prometheus:$FABRIC_IMAGE_TAG" "$HERE"
+  local prom_cache
+  prom_cache=$(cache_tag prometheus "$HERE/prometheus.Dockerfile")
+  docker_build "${base_arg[@]}" -f "$HERE/prometheus.Dockerfile" -t "$prom_cache" \
+    -t "fabric-prometheus:$FABRIC_IMAGE_TAG" "$HERE"
+  drop_stale_cache prometheus "$prom_cache"
   log "images ready in $(( $(date +%s) - start )) s"
   docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E '^fabric-' >&2 || true
 }
