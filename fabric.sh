@@ -24,6 +24,7 @@ APT_PACKAGES=(
   python3 python3-yaml curl
   prometheus  # promtool: tests/monitoring checks the config, rules and exposition
   debootstrap  # tests/compose: compose/build-base-image.sh makes the base image without a registry
+  docker-compose  # tests/compose: the client only (no recommends: the Docker engine is the machine's)
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
