@@ -251,6 +251,14 @@ public:
   /// name (read-only views for the metrics exporter, coordinator/metrics_bridge.hpp).
   const std::map<std::string, operation>& operations() const { return operations_; }
   const std::map<std::string, observed_instance>& observed_states() const { return observed_; }
+  /// The kinds of the operation table, sorted (the metrics create their
+  /// series at 0 up front, so the first operation of a kind is counted).
+  std::vector<std::string> operation_kinds() const {
+    std::vector<std::string> out;
+    for (auto& [kind, fn] : op_table_)
+      out.push_back(kind);
+    return out;
+  }
 
   /// True when every instance of the deployment is observed ReadyRole.
   bool all_ready(const std::string& service, model::slot s) const;

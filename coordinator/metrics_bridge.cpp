@@ -133,6 +133,13 @@ void model_exporter::count_walks(const monitoring::model_gauges& g, time_point n
 }
 
 void model_exporter::refresh(const controller& c, time_point now) {
+  // The operation series exist at 0 before the first operation finishes
+  // (the table is filled at start-up; re-read if it grew).
+  auto kinds = c.operation_kinds();
+  if (kinds.size() != declared_kinds_) {
+    metrics_.declare_operation_kinds(kinds);
+    declared_kinds_ = kinds.size();
+  }
   auto g = gauges(c);
   metrics_.set_gauges(g);
   if (per_instance_) {
@@ -160,6 +167,8 @@ void membership_metrics::checked(const membership& table,
   for (auto& [name, m] : table.members()) {
     int fd = static_cast<int>(m.fault_domain);
     fds.insert(fd);
+    if (declared_fds_.insert(fd).second)
+      metrics_.declare_fault_domain(fd);  // its event series at 0 before the first event
     auto& s = missed_[name];
     if (s.last_heard != m.last_heard) {
       s.last_heard = m.last_heard;

@@ -8,6 +8,10 @@
 //                       refresh interval (default 250 ms): the model merged
 //                       with the observed states, monitoring::aggregate,
 //                       coordinator_metrics::set_gauges (update_walk_minimum)
+//   Event series (counters, histograms) are created at 0 before their first
+//   event (operation kinds at the first refresh, per-FD membership series
+//   when the FD's first node registers, walk modes and journal at start-up):
+//   rate() and increase() only see an increment that follows a sample.
 //   operations, walks   the same refresh: operations first seen finished
 //                       (duration = finished_at - started_at); a walk ends
 //                       when the deployment's upgrade disappears
@@ -95,6 +99,7 @@ private:
   /// wire name -> (node, fault domain) at the last model revision seen.
   std::unordered_map<std::string, std::pair<std::string, int>> placed_;
   std::set<std::string> reported_ops_;
+  std::size_t declared_kinds_ = 0;  ///< operation kinds whose series exist
   /// (service, slot) -> (mode, first seen) of each walk in flight.
   std::map<std::pair<std::string, std::string>, std::pair<std::string, time_point>> walks_;
 };
@@ -123,6 +128,7 @@ private:
   };
   monitoring::coordinator_metrics& metrics_;
   std::map<std::string, silence> missed_;
+  std::set<int> declared_fds_;  ///< fault domains whose event series exist
 };
 
 /// Counts every journal append and snapshot in fabric_journal_writes_total

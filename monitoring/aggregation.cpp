@@ -95,8 +95,13 @@ model_gauges aggregate(const std::string& service, const model::deployment& d) {
                                               ratio_of(c.target, c.assigned)});
   }
   if (up) {
+    // During: the current UD is being updated. Once it is walked (an Auto
+    // walk's per-UD wait before the next UD), it is not During any more.
+    bool current_walked = std::find(up->walked.begin(), up->walked.end(),
+                                    up->current_upgrade_domain) != up->walked.end();
     out.upgrades.push_back({service, slot, model::to_string(up->mode), up->current_upgrade_domain,
-                            up->current_state == model::upgrade_domain_state::during,
+                            up->current_state == model::upgrade_domain_state::during
+                              && !current_walked,
                             static_cast<int>(up->walked.size()),
                             static_cast<int>(up->order.size()), up->target_version});
     std::vector<int> order = up->order;

@@ -73,7 +73,7 @@ struct upgrade_row {
   std::string slot;
   std::string mode; ///< "Auto", "Manual", "Simultaneous"
   int current_upgrade_domain = 0;
-  bool during = false;
+  bool during = false; ///< the current UD is During its update (and not walked yet)
   int walked = 0;
   int total = 0; ///< UDs in the walk order
   std::string target_version;

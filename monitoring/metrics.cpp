@@ -251,6 +251,29 @@ rows_t domain_rows(const std::vector<domain_capacity_row>& rows, const char* dom
 coordinator_metrics::coordinator_metrics(metrics_sink& sink, const std::string& version)
   : impl_(std::make_unique<impl>(sink)) {
   set_build_info(sink.registry(), "coordinator", version);
+  // Event series at 0 before their first event (see declare_operation_kinds).
+  for (auto mode : {model::upgrade_mode::automatic, model::upgrade_mode::manual,
+                    model::upgrade_mode::simultaneous})
+    impl_->walk_duration.Add({{labels::mode, model::to_string(mode)}}, buckets::walk);
+  for (const char* result : {"ok", "error"})
+    impl_->journal_writes.Add({{labels::result, result}});
+  impl_->journal_latency.Add({}, buckets::journal);
+}
+
+void coordinator_metrics::declare_operation_kinds(const std::vector<std::string>& kinds) {
+  for (const auto& kind : kinds) {
+    for (const char* result : {"succeeded", "failed"})
+      impl_->operations.Add({{labels::kind, kind}, {labels::result, result}});
+    impl_->operation_duration.Add({{labels::kind, kind}}, buckets::operation);
+  }
+}
+
+void coordinator_metrics::declare_fault_domain(int fault_domain) {
+  Labels l{{labels::fault_domain, std::to_string(fault_domain)}};
+  impl_->missed.Add(l);
+  impl_->detections.Add(l);
+  impl_->detection_latency.Add(l, buckets::detection);
+  impl_->replacements.Add(l);
 }
 
 coordinator_metrics::~coordinator_metrics() = default;

@@ -105,8 +105,10 @@ struct node_count_row {
 /// membership, journal, wire.
 class coordinator_metrics {
 public:
-  /// Registers the families in `sink`'s registry and sets
-  /// fabric_build_info{component="coordinator",version=`version`} to 1.
+  /// Registers the families in `sink`'s registry, sets
+  /// fabric_build_info{component="coordinator",version=`version`} to 1, and
+  /// creates at 0 the event series whose labels are known now: the walk
+  /// duration of each mode, journal writes (ok, error) and their latency.
   coordinator_metrics(metrics_sink& sink, const std::string& version);
   ~coordinator_metrics();
 
@@ -124,6 +126,18 @@ public:
 
   /// Replaces the set of fabric_nodes series with `rows`.
   void set_node_counts(const std::vector<node_count_row>& rows);
+
+  /// Creates the series of operations of each kind at 0:
+  /// fabric_operations_total{kind, result="succeeded"|"failed"} and
+  /// fabric_operation_duration_seconds{kind}. A counter or histogram series
+  /// that appears with its first event hides that event from rate() and
+  /// increase() (they need a sample before it), so every series a first
+  /// event would create is created up front. Idempotent.
+  void declare_operation_kinds(const std::vector<std::string>& kinds);
+  /// Creates the per-fault-domain membership series at 0 (missed heartbeats,
+  /// node-down detections and their latency, re-placements). Call it when a
+  /// fault domain becomes known (its first node registers). Idempotent.
+  void declare_fault_domain(int fault_domain);
 
   void record_heartbeat_rtt(int fault_domain, double seconds);
   void heartbeat_missed(int fault_domain);

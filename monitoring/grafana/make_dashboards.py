@@ -162,7 +162,15 @@ def ud_annotations():
          "step": "15s", "titleFormat": "UD walked",
          "textFormat": "{{service}}/{{slot}}: upgrade domain walked", "tagKeys": "service,slot"},
         {"name": "UD starts (During)", "datasource": DS, "enable": True, "iconColor": "orange",
-         "expr": "changes(fabric_upgrade_domain_during{" + DEP + "}[1m]) > 0 and fabric_upgrade_domain_during{" + DEP + "} == 1",
+         # A UD starts when the current UD changes (Auto: the next UD is
+         # During at once), when During turns on (Manual: the operator walks
+         # it), or with the walk itself (the series is new: no sample a minute
+         # ago). Before lasts one engine tick in Auto mode, so During alone
+         # (changes(during) > 0) never marks an Auto walk.
+         "expr": "fabric_upgrade_domain_during{" + DEP + "} == 1 and on (service, slot) ("
+                 "changes(fabric_upgrade_current_domain{" + DEP + "}[1m]) > 0"
+                 " or changes(fabric_upgrade_domain_during{" + DEP + "}[1m]) > 0"
+                 " or (fabric_upgrade_domain_during{" + DEP + "} unless fabric_upgrade_domain_during{" + DEP + "} offset 1m))",
          "step": "15s", "titleFormat": "UD During",
          "textFormat": "{{service}}/{{slot}}: current upgrade domain is being upgraded", "tagKeys": "service,slot"},
     ]

@@ -143,6 +143,18 @@ TEST(aggregation, upgrade_progress_rows) {
   EXPECT_DOUBLE_EQ(g.upgrade_domain_updates[3].ratio, 0.0);
 }
 
+// An Auto walk waiting between UDs (--upgrade-domain-wait-ms) keeps the
+// walked UD as current with the state During: it is not During any more.
+TEST(aggregation, walked_current_domain_is_not_during) {
+  auto d = test::sample_deployment(10);
+  ASSERT_TRUE(d.upgrade);
+  d.upgrade->walked.push_back(d.upgrade->current_upgrade_domain);
+  auto g = aggregate("shop", d);
+  ASSERT_EQ(g.upgrades.size(), 1u);
+  EXPECT_FALSE(g.upgrades[0].during);
+  EXPECT_EQ(g.upgrades[0].walked, 3);
+}
+
 TEST(aggregation, default_walk_order_is_every_upgrade_domain) {
   auto d = small(2);
   d.instances = {make("web", 0, 0, 0, S::ready_role, "2.0"),

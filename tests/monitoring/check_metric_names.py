@@ -65,6 +65,7 @@ def names_in(expr):
     labels = set()
     e = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', '""', expr)
     e = re.sub(r"\[[^\]]*\]", " ", e)
+    e = re.sub(r"\boffset\s+-?(?:\d+(?:ms|[smhdwy]))+", " ", e)  # `offset 30m`: not a name
     for m in re.finditer(r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", e):
         labels.update(x.strip() for x in m.group(2).split(",") if x.strip())
     e = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)
