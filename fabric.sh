@@ -22,6 +22,7 @@ APT_PACKAGES=(
   libpugixml-dev libevent-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libssl-dev
   python3 python3-yaml curl
+  python3-venv python3-pip  # tests/sm_sdk: a venv with the legacy Azure SDK from PyPI
   prometheus  # promtool: tests/monitoring checks the config, rules and exposition
   debootstrap  # tests/compose: compose/build-base-image.sh makes the base image without a registry
   docker-compose  # tests/compose: the client only (no recommends: the Docker engine is the machine's)
@@ -44,6 +45,23 @@ deps() {
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
+  sm_sdk_venv
+}
+
+# tests/sm_sdk drive the coordinator with the real Service Management SDK,
+# azure-servicemanagement-legacy from PyPI, in a venv of the build directory
+# (FABRIC_SM_PYTHON in tests/sm_sdk/CMakeLists.txt). Nothing is fetched when
+# it is there already.
+SM_SDK_PACKAGE=azure-servicemanagement-legacy==0.20.8
+sm_sdk_venv() {
+  local venv=$BUILD_DIR/sm-venv
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import azure.servicemanagement' 2>/dev/null; then
+    return
+  fi
+  log "installing $SM_SDK_PACKAGE into $venv"
+  mkdir -p "$BUILD_DIR"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$SM_SDK_PACKAGE"
 }
 
 build() {

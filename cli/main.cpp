@@ -7,6 +7,7 @@
 #include "cli/offline_commands.hpp"
 #include "cli/upgrade_commands.hpp"
 #include "cli/operation_commands.hpp"
+#include "cli/package_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"fabricctl: operate a fabric cluster and plan rolling upgrades"};
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   fabric::cli::add_cluster_commands(app, exit_code);
   fabric::cli::add_upgrade_commands(app, exit_code);
   fabric::cli::add_operation_commands(app, exit_code);
+  fabric::cli::add_package_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -20,6 +20,7 @@
 #include "coordinator/membership_actor.hpp"
 #include "coordinator/metrics_bridge.hpp"
 #include "monitoring/wire_transport.hpp"
+#include "sm_api/server/sm_facade.hpp"
 #include "transport/zmq_transport.hpp"
 
 namespace {
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
   double upgrade_timeout_s = 1800;
   int upgrade_domain_wait_ms = 0;
   std::string upgrade_on_timeout = "proceed";
+  std::string subscription_id = sm_server::default_subscription_id;
   app.add_option("--nodes-listen", nodes_listen, "ZeroMQ endpoint for nodes, tcp://HOST:PORT")
     ->required();
   app.add_option("--api-listen", api_listen, "HTTP API address, HOST:PORT")->required();
@@ -116,6 +118,10 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-refresh-ms", metrics_refresh_ms,
                  "how often the model gauges are recomputed (default 250)")
     ->check(CLI::Range(10, 600000));
+  app.add_option("--subscription-id", subscription_id,
+                 "the one subscription id the Service Management API answers for under "
+                 "/<id>/services and /<id>/operations (default "
+                   + std::string(sm_server::default_subscription_id) + ")");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -156,6 +162,16 @@ int main(int argc, char** argv) {
   if (auto st = images.load(); !st) {
     spdlog::error("{}", st.err().to_string());
     return 1;
+  }
+  sm_server::package_catalog packages{(std::filesystem::path(data_dir) / "packages").string()};
+  if (auto st = packages.load(); !st) {
+    spdlog::error("{}", st.err().to_string());
+    return 1;
+  }
+  if (subscription_id.empty() || subscription_id.find('/') != std::string::npos
+      || subscription_id == "fabric") {
+    spdlog::error("--subscription-id: '{}' cannot be a path segment of its own", subscription_id);
+    return 2;
   }
 
   // Every thread started from here on inherits the blocked signals; the main
@@ -260,6 +276,12 @@ int main(int argc, char** argv) {
                                     {"send_failures", t.send_failures}}}};
                               }};
   api.add_controller_routes(controller, &images);
+  // The legacy Service Management API on the same listener (sm_api/server).
+  sm_server::sm_config smcfg;
+  smcfg.subscription_id = subscription_id;
+  smcfg.seed = seed;
+  sm_server::sm_facade sm{sys, controller, packages, &images, smcfg};
+  sm.add_routes(api.server());
   auto stop_actors = [&] {
     for (auto& a : {membership, controller, image_server, refresher})
       if (a)
@@ -271,6 +293,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("API on http://{}:{}/fabric/v1/", api_host, api_port);
+  spdlog::info("Service Management API on http://{}:{}/{}/services/hostedservices", api_host,
+               api_port, subscription_id);
 
   int sig = 0;
   sigwait(&signals, &sig);
