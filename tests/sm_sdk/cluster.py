@@ -52,7 +52,9 @@ class Cluster:
                 "--nodes-listen", self.zmq,
                 "--api-listen", "127.0.0.1:%d" % self.api_port,
                 "--data-dir", os.path.join(self.dir, "coordinator"),
-                "--heartbeat-ms", "100", "--missed-heartbeats", "3",
+                # No failure is injected here: a 2 s detection timeout keeps a
+                # loaded machine (2 cores, other tests) from declaring nodes down.
+                "--heartbeat-ms", "200", "--missed-heartbeats", "10",
                 "--phase-ms", "create_vm=20,start_vm=20,start_role=20",
                 "--seed", "7"]
         if subscription is not None:
@@ -63,7 +65,8 @@ class Cluster:
             name = "n%d" % i
             self._spawn([os.path.join(bin_dir, "fabric-node"),
                          "--coordinator", self.zmq, "--fault-domain", str(i), "--name", name,
-                         "--data-dir", os.path.join(self.dir, name), "--heartbeat-ms", "100",
+                         "--data-dir", os.path.join(self.dir, name), "--heartbeat-ms", "200",
+                         "--missed-heartbeats", "10",
                          "--capacity", str(capacity), "--instance-host", "127.0.0.1"],
                         name + ".log")
         if nodes:
