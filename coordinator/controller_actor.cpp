@@ -1,5 +1,9 @@
 #include "coordinator/controller_actor.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -39,6 +43,35 @@ void arm_tick(self_ptr self) {
   self->delayed_send(self, delay, controller_tick{true});
 }
 
+/// Returns freed heap to the OS when more than `threshold` bytes are free.
+void trim_heap(std::size_t threshold) {
+#if defined(__GLIBC__)
+  if (mallinfo2().fordblks > threshold)
+    malloc_trim(0);
+#else
+  (void)threshold;
+#endif
+}
+
+constexpr auto memory_trim_interval = std::chrono::seconds(1);
+
+/// Fixed glibc thresholds: allocations of 256 kB and more (a deployment's
+/// instance vector, a JSON body of thousands of instances) are mmapped and
+/// unmapped on free, and an arena's free top above 1 MB is released. Setting
+/// them turns off glibc's dynamic thresholds, which after one large free keep
+/// up to 2x that size of free top resident in every thread's arena (malloc_trim
+/// does not shrink a thread arena's top).
+void configure_allocator() {
+#if defined(__GLIBC__)
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    return true;
+  }();
+  (void)once;
+#endif
+}
+
 } // namespace
 
 caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
@@ -50,7 +83,13 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
     self->delayed_send(self, grace, unseen_nodes_check{});
   if (auto retry = self->state.core->config().command_retry; retry.count() > 0)
     self->delayed_send(self, retry / 2, resend_check{});
+  configure_allocator();
+  self->delayed_send(self, memory_trim_interval, memory_trim_check{});
   return {
+    [=](memory_trim_check) {
+      trim_heap(std::size_t{4} << 20);
+      self->delayed_send(self, memory_trim_interval, memory_trim_check{});
+    },
     [=](resend_check) {
       auto retry = self->state.core->config().command_retry;
       self->state.core->resend_unanswered(self->clock().now(), retry);
