@@ -509,11 +509,20 @@ void upgrade_engine::drive(controller& c, const std::string& service, int slot_i
       auto* inst = d->find_instance(iname);
       if (!inst)
         continue;
-      if (inst->version != to)
+      if (inst->version != to) {
         if (auto st = c.commit(model::set_instance_version{service, s, iname, to}); !st) {
           spdlog::error("upgrade of {}: {}", name, st.err().to_string());
           continue;
         }
+        // The commit replaced the model (the journaled store applies each
+        // edit to a copy): `d` and `inst` point into the old one.
+        d = deployment();
+        if (!d || !d->upgrade)
+          return;
+        inst = d->find_instance(iname);
+        if (!inst)
+          continue;
+      }
       if (inst->node.empty())
         continue;  // unplaced: healing places it (on the target version)
       auto wire = wire_name(name, iname);
