@@ -74,6 +74,7 @@ std::string cscfg(int count) {
 
 struct coordinator_proc {
   std::string dir;
+  int missed = 3;
   int zmq_port = fabric::testing::free_tcp_port();
   int api_port = fabric::testing::free_tcp_port();
   child_process proc;
@@ -84,7 +85,7 @@ struct coordinator_proc {
     proc = child_process::spawn(
       bin + "/fabric-coordinator",
       {"--nodes-listen", endpoint(), "--api-listen", "127.0.0.1:" + std::to_string(api_port),
-       "--data-dir", dir + "/coordinator", "--heartbeat-ms", "100", "--missed-heartbeats", "3",
+       "--data-dir", dir + "/coordinator", "--heartbeat-ms", "100", "--missed-heartbeats", std::to_string(missed),
        "--threads", "2", "--log-level", "warn", "--phase-ms", phases},
       dir + "/coordinator.log");
     return fabric::testing::wait_http_ready("127.0.0.1", api_port, "/fabric/v1/nodes", 10s);
@@ -268,6 +269,8 @@ void print_memory(const char* who, pid_t pid, double goal_mb) {
 int main(int argc, char** argv) {
   int instances = 10000, node_count = 100, node_instances = 2500;
   bool skip_a = false, skip_b = false;
+  int settle_s = 2;
+  int missed = 3;
   std::string bin = FABRIC_BIN_DIR;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -284,7 +287,12 @@ int main(int argc, char** argv) {
       skip_b = true;
     else if (a == "--bin")
       bin = next();
+    else if (a == "--missed")
+      missed = std::stoi(next());
+    else if (a == "--settle-s")
+      settle_s = std::stoi(next());
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::printf("scale_bench: coordinator and node with --threads 2 (CAF scheduler.max-threads=2)\n");
   int rc = 0;
 
@@ -292,6 +300,7 @@ int main(int argc, char** argv) {
     std::printf("A: one coordinator, %d light nodes (in this process), %d instances\n",
                 node_count, instances);
     coordinator_proc c;
+    c.missed = missed;
     c.dir = fabric::testing::temp_dir("fabric-scale-a");
     if (!c.start(bin, "create_vm=1,start_vm=1,start_role=1")) {
       std::fprintf(stderr, "coordinator did not start (%s)\n", c.dir.c_str());
@@ -315,7 +324,7 @@ int main(int argc, char** argv) {
                     "(%llu commands answered)\n",
                     instances, node_count, ms, static_cast<unsigned long long>(fakes.commands()));
       }
-      std::this_thread::sleep_for(2s);  // steady state: heartbeats only
+      std::this_thread::sleep_for(std::chrono::seconds(settle_s));  // heartbeats only
       print_memory("coordinator", c.proc.pid(), 50);
     }
     c.proc.kill_and_wait();
@@ -326,6 +335,7 @@ int main(int argc, char** argv) {
   if (!skip_b) {
     std::printf("B: one coordinator, one real fabric-node, %d instances on it\n", node_instances);
     coordinator_proc c;
+    c.missed = missed;
     c.dir = fabric::testing::temp_dir("fabric-scale-b");
     if (!c.start(bin, "create_vm=1,start_vm=1,start_role=1")) {
       std::fprintf(stderr, "coordinator did not start (%s)\n", c.dir.c_str());
@@ -351,7 +361,7 @@ int main(int argc, char** argv) {
       std::printf("  deploy of %d instances on one node: %.0f ms to all ReadyRole\n",
                   node_instances, ms);
     }
-    std::this_thread::sleep_for(2s);
+    std::this_thread::sleep_for(std::chrono::seconds(settle_s));
     print_memory("node", node.pid(), 40);
     print_memory("coordinator", c.proc.pid(), 50);
     node.kill_and_wait();
