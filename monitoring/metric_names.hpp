@@ -50,7 +50,7 @@ constexpr const char* role_version_instances = "fabric_role_version_instances";
 constexpr const char* upgrade_in_progress = "fabric_upgrade_in_progress";
 /// gauge {service,slot}: the current upgrade domain (only while upgrading).
 constexpr const char* upgrade_current_domain = "fabric_upgrade_current_domain";
-/// gauge {service,slot}: 1 when the current UD is During its update, 0 when Before.
+/// gauge {service,slot}: 1 while the current UD is During its update (not walked yet), else 0.
 constexpr const char* upgrade_domain_during = "fabric_upgrade_domain_during";
 /// gauge {service,slot}: upgrade domains walked so far.
 constexpr const char* upgrade_domains_walked = "fabric_upgrade_domains_walked";
@@ -166,7 +166,8 @@ inline constexpr metric_info catalogue[] = {
   {names::upgrade_in_progress, metric_type::gauge,
    "1 for the mode of the upgrade in flight on a deployment, else 0."},
   {names::upgrade_current_domain, metric_type::gauge, "The current upgrade domain of the upgrade in flight."},
-  {names::upgrade_domain_during, metric_type::gauge, "1 when the current upgrade domain is During, 0 when Before."},
+  {names::upgrade_domain_during, metric_type::gauge,
+   "1 while the current upgrade domain is During its update (not walked yet), else 0."},
   {names::upgrade_domains_walked, metric_type::gauge, "Upgrade domains walked by the upgrade in flight."},
   {names::upgrade_walk_domains, metric_type::gauge, "Upgrade domains in the walk order of the upgrade in flight."},
   {names::upgrade_domain_walked, metric_type::gauge, "1 once an upgrade domain has been walked, else 0."},

@@ -137,17 +137,37 @@ const char* to_string(wire_direction d) {
 struct wire_metrics::impl {
   Family<Counter>& messages;
   Family<Counter>& dropped;
+  // Counted on every frame: the counter of each (direction, type) is looked
+  // up in a short list (a handful of message types) instead of building a
+  // label map and hashing it in Family::Add each time.
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Counter*>> by_type[2]; ///< [in, out]
 };
 
 wire_metrics::wire_metrics(metrics_sink& sink)
-  : impl_(std::make_unique<impl>(impl{counter_family(sink.registry(), names::wire_messages_total),
-                                      counter_family(sink.registry(),
-                                                     names::wire_frames_dropped_total)})) {}
+  : impl_(new impl{counter_family(sink.registry(), names::wire_messages_total),
+                   counter_family(sink.registry(), names::wire_frames_dropped_total),
+                   {},
+                   {}}) {}
 
 wire_metrics::~wire_metrics() = default;
 
 void wire_metrics::message(wire_direction d, const std::string& type) {
-  impl_->messages.Add({{labels::direction, to_string(d)}, {labels::type, type}}).Increment();
+  Counter* counter = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    auto& list = impl_->by_type[d == wire_direction::in ? 0 : 1];
+    for (auto& [name, c] : list)
+      if (name == type) {
+        counter = c;
+        break;
+      }
+    if (!counter) {
+      counter = &impl_->messages.Add({{labels::direction, to_string(d)}, {labels::type, type}});
+      list.emplace_back(type, counter);
+    }
+  }
+  counter->Increment();
 }
 
 void wire_metrics::frame_dropped(const std::string& reason) {

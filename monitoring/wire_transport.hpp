@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "monitoring/metrics.hpp"
 #include "protocol/codec.hpp"
@@ -108,7 +109,15 @@ private:
     auto type = peek_type_id(bytes);
     if (!type)
       return;
-    std::string name = protocol::message_name(*type);
+    // The names as strings once (no allocation per frame).
+    static const std::vector<std::string> names = [] {
+      std::vector<std::string> out;
+      for (uint16_t id = 0; id < 256; ++id)
+        out.emplace_back(protocol::message_name(id));
+      return out;
+    }();
+    const std::string& name = *type < names.size() ? names[*type]
+                                                   : names.front(); // id 0: "unknown"
     if (name != "unknown")
       count_(d, name);
   }
