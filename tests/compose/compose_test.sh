@@ -253,7 +253,11 @@ if command -v docker-compose >/dev/null && docker compose version >/dev/null 2>&
     fail "docker compose (v2) config rejects the compose files"
   note "valid for docker-compose v1 and docker compose v2"
 else
-  note "valid for $(docker-compose version --short 2>/dev/null || docker compose version --short) (the other compose is not installed)"
+  if command -v docker-compose >/dev/null; then
+    note "valid for docker-compose $(docker-compose version --short) (no docker compose v2 plugin installed to check)"
+  else
+    note "valid for docker compose $(docker compose version --short) (docker-compose v1 is not installed to check)"
+  fi
 fi
 
 # A run killed by ctest's timeout (SIGKILL: no trap) leaves its project up.
