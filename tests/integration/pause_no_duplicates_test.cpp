@@ -14,7 +14,7 @@
 #include <map>
 #include <set>
 
-#include "tests/integration/process_harness.hpp"
+#include "tests/integration/local_cluster.hpp"
 
 namespace fabric {
 namespace {
@@ -24,67 +24,10 @@ using namespace std::chrono_literals;
 using testing::child_process;
 using testing::wait_until;
 
-const std::string bin_dir = FABRIC_BIN_DIR;
-const std::string data_dir = FABRIC_TEST_DATA;
-
-struct pause_cluster : ::testing::Test {
-  std::string dir = testing::temp_dir("fabric-pause");
-  int zmq_port = testing::free_tcp_port();
-  int api_port = testing::free_tcp_port();
-  std::string nodes_endpoint = "tcp://127.0.0.1:" + std::to_string(zmq_port);
-  std::string url = "http://127.0.0.1:" + std::to_string(api_port);
-  child_process coordinator;
-  std::map<std::string, child_process> nodes;
-  int calls = 0;
-
-  void TearDown() override {
-    nodes.clear();
-    coordinator.kill_and_wait();
-    if (!HasFailure()) {
-      std::error_code ec;
-      for (auto& e : fs::recursive_directory_iterator(dir, ec))
-        if (e.is_directory(ec))
-          fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-      fs::remove_all(dir, ec);
-    }
-  }
-
-  void start_node(const std::string& name, int fd) {
-    nodes[name] = child_process::spawn(
-      bin_dir + "/fabric-node",
-      {"--coordinator", nodes_endpoint, "--fault-domain", std::to_string(fd), "--name", name,
-       "--data-dir", dir + "/" + name, "--heartbeat-ms", "100", "--capacity", "10",
-       "--instance-host", "127.0.0.1"},
-      dir + "/" + name + ".log");
-  }
-
-  int ctl(std::vector<std::string> args, std::string* out = nullptr) {
-    args.insert(args.begin(), {"--coordinator", url});
-    auto log = dir + "/fabricctl-" + std::to_string(calls++) + ".out";
-    auto p = child_process::spawn(bin_dir + "/fabricctl", args, log);
-    auto st = p.wait(120s);
-    if (out) {
-      std::ifstream in(log);
-      *out = std::string(std::istreambuf_iterator<char>(in), {});
-    }
-    return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1;
-  }
-
-  nlohmann::json get(const std::string& path) {
-    auto j = testing::get_json("127.0.0.1", api_port, path);
-    return j ? *j : nlohmann::json{};
-  }
+struct pause_cluster : testing::local_cluster {
+  pause_cluster() : local_cluster("fabric-pause") {}
 
   nlohmann::json deployment() { return get("/fabric/v1/services/tw/deployments/production"); }
-
-  std::string node_state(const std::string& name) {
-    auto j = get("/fabric/v1/nodes");
-    if (j.contains("nodes"))
-      for (auto& n : j["nodes"])
-        if (n["name"] == name)
-          return n["state"];
-    return "";
-  }
 
   bool all_ready_off(const std::string& excluded) {
     auto d = deployment();
@@ -94,14 +37,6 @@ struct pause_cluster : ::testing::Test {
       if (i["state"] != "ReadyRole" || i["node"] == excluded)
         return false;
     return true;
-  }
-
-  std::set<std::string> on_disk(const std::string& node) {
-    std::set<std::string> out;
-    std::error_code ec;
-    for (auto& e : fs::directory_iterator(dir + "/" + node + "/instances", ec))
-      out.insert(e.path().filename().string());
-    return out;
   }
 
   /// Wire name -> the nodes whose data dir holds its disks.
@@ -115,13 +50,7 @@ struct pause_cluster : ::testing::Test {
 };
 
 TEST_F(pause_cluster, a_paused_node_that_continues_leaves_no_instance_running_twice) {
-  coordinator = child_process::spawn(
-    bin_dir + "/fabric-coordinator",
-    {"--nodes-listen", nodes_endpoint, "--api-listen", "127.0.0.1:" + std::to_string(api_port),
-     "--data-dir", dir + "/coordinator", "--heartbeat-ms", "100", "--missed-heartbeats", "3",
-     "--phase-ms", "create_vm=20,start_vm=20,start_role=20"},
-    dir + "/coordinator.log");
-  ASSERT_TRUE(testing::wait_http_ready("127.0.0.1", api_port, "/fabric/v1/nodes"));
+  start_coordinator();
   for (int i = 0; i < 3; ++i)
     start_node("n" + std::to_string(i), i);
   ASSERT_TRUE(wait_until(
