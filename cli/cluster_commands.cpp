@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/api_client.hpp"
+#include "cli/command_support.hpp"
 #include "cli/offline_commands.hpp"
 #include "cli/table.hpp"
 #include "node/disk/image_store.hpp"
@@ -26,66 +27,10 @@ struct globals {
   std::string output = "table";
 };
 
-std::string str(const nlohmann::json& j, const char* k) {
-  if (!j.contains(k))
-    return "";
-  auto& v = j[k];
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-/// Prints the API error and returns the exit code for a failed call.
-int report(const result<api_response>& r) {
-  if (!r) {
-    std::cerr << "fabricctl: " << r.err().to_string() << "\n";
-    return exit_unreachable;
-  }
-  std::cerr << "fabricctl: " << error_text(*r) << "\n";
-  return exit_api_error;
-}
-
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-/// Polls GET /operations/<id> until it is no longer InProgress.
-int wait_operation(api_client& api, const std::string& id, int timeout_s, const globals& g) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  for (;;) {
-    auto r = api.get("/fabric/v1/operations/" + id);
-    if (!r || !r->ok())
-      return report(r);
-    auto status = str(r->body, "status");
-    if (status != "InProgress") {
-      if (g.output == "json")
-        std::cout << r->body.dump(2) << "\n";
-      else
-        std::cout << "operation " << id << ": " << status << "\n";
-      if (status == "Failed") {
-        std::cerr << "fabricctl: operation " << id << " failed: "
-                  << (r->body.contains("error") ? str(r->body["error"], "message") : "") << "\n";
-        return exit_api_error;
-      }
-      return exit_ok;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "fabricctl: operation " << id << " still InProgress after " << timeout_s
-                << " s\n";
-      return exit_timeout;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-}
-
 /// Prints the 202 answer of an operation, then waits for it when asked.
 int accepted(api_client& api, const api_response& r, bool wait, int timeout_s,
              const globals& g) {
-  auto id = str(r.body, "operation_id");
+  auto id = json_text(r.body, "operation_id");
   if (!wait) {
     if (g.output == "json")
       std::cout << r.body.dump(2) << "\n";
@@ -93,7 +38,7 @@ int accepted(api_client& api, const api_response& r, bool wait, int timeout_s,
       std::cout << "operation " << id << " accepted\n";
     return exit_ok;
   }
-  return wait_operation(api, id, timeout_s, g);
+  return wait_operation(api, id, timeout_s, g.output == "json");
 }
 
 void print_status(const nlohmann::json& d) {
@@ -103,8 +48,8 @@ void print_status(const nlohmann::json& d) {
             << d["instances"].size() << " ReadyRole\n";
   table t({"INSTANCE", "ROLE", "UD", "FD", "NODE", "STATE", "VERSION", "ENDPOINT"});
   for (auto& i : d["instances"])
-    t.add({str(i, "name"), str(i, "role"), str(i, "upgrade_domain"), str(i, "fault_domain"),
-           str(i, "node"), str(i, "state"), str(i, "version"), str(i, "endpoint")});
+    t.add({json_text(i, "name"), json_text(i, "role"), json_text(i, "upgrade_domain"), json_text(i, "fault_domain"),
+           json_text(i, "node"), json_text(i, "state"), json_text(i, "version"), json_text(i, "endpoint")});
   t.print(std::cout);
 }
 
@@ -125,7 +70,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get("/fabric/v1/nodes");
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json") {
@@ -134,8 +79,8 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     }
     table t({"NODE", "FD", "STATE", "EPOCH", "ADDRESS", "CAPACITY", "INSTANCES"});
     for (auto& n : r->body["nodes"])
-      t.add({str(n, "name"), str(n, "fault_domain"), str(n, "state"), str(n, "epoch"),
-             str(n, "address"), str(n, "capacity"), str(n, "instance_count")});
+      t.add({json_text(n, "name"), json_text(n, "fault_domain"), json_text(n, "state"), json_text(n, "epoch"),
+             json_text(n, "address"), json_text(n, "capacity"), json_text(n, "instance_count")});
     t.print(std::cout);
   });
 
@@ -152,7 +97,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     nlohmann::json body{{"name", *create_name}, {"label", *create_label}};
     auto r = api.post("/fabric/v1/services", body.dump());
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json")
@@ -165,7 +110,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get("/fabric/v1/services");
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json") {
@@ -178,9 +123,9 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
         auto& d = s["deployments"];
         if (!d.contains(k))
           return std::string("-");
-        return str(d[k], "name") + " (" + str(d[k], "status") + ")";
+        return json_text(d[k], "name") + " (" + json_text(d[k], "status") + ")";
       };
-      t.add({str(s, "name"), str(s, "label"), slot("production"), slot("staging")});
+      t.add({json_text(s, "name"), json_text(s, "label"), slot("production"), slot("staging")});
     }
     t.print(std::cout);
   });
@@ -191,7 +136,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.del("/fabric/v1/services/" + *delete_name);
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json")
@@ -221,12 +166,12 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
   deploy->add_option("--timeout", da->timeout, "seconds --wait waits (default 120)");
   deploy->callback([g, client, da, &exit_code] {
     std::string csdef, cscfg;
-    if (!read_text(da->csdef, csdef)) {
+    if (!read_whole_file(da->csdef, csdef)) {
       std::cerr << "fabricctl: cannot read " << da->csdef << "\n";
       exit_code = exit_bad_input;
       return;
     }
-    if (!read_text(da->cscfg, cscfg)) {
+    if (!read_whole_file(da->cscfg, cscfg)) {
       std::cerr << "fabricctl: cannot read " << da->cscfg << "\n";
       exit_code = exit_bad_input;
       return;
@@ -243,7 +188,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto r = api.post("/fabric/v1/services/" + da->service + "/deployments/" + da->slot,
                       body.dump());
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     exit_code = accepted(api, *r, da->wait, da->timeout, *g);
@@ -259,7 +204,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get("/fabric/v1/services/" + *st_service + "/deployments/" + *st_slot);
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json")
@@ -286,7 +231,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.del("/fabric/v1/services/" + dl->service + "/deployments/" + dl->slot);
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     exit_code = accepted(api, *r, dl->wait, dl->timeout, *g);
@@ -300,17 +245,17 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get("/fabric/v1/operations/" + *op_id);
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json") {
       std::cout << r->body.dump(2) << "\n";
       return;
     }
-    std::cout << *op_id << " " << str(r->body, "kind") << " " << str(r->body, "service") << "/"
-              << str(r->body, "slot") << ": " << str(r->body, "status");
+    std::cout << *op_id << " " << json_text(r->body, "kind") << " " << json_text(r->body, "service") << "/"
+              << json_text(r->body, "slot") << ": " << json_text(r->body, "status");
     if (r->body.contains("error"))
-      std::cout << ": " << str(r->body["error"], "message");
+      std::cout << ": " << json_text(r->body["error"], "message");
     std::cout << "\n";
   });
 
@@ -358,20 +303,20 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.post("/fabric/v1/images/" + *up_name, archive.str(), "application/octet-stream");
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json")
       std::cout << r->body.dump(2) << "\n";
     else
-      std::cout << "image " << *up_name << " uploaded: " << str(r->body, "digest") << "\n";
+      std::cout << "image " << *up_name << " uploaded: " << json_text(r->body, "digest") << "\n";
   });
   auto* ilist = image->add_subcommand("list", "list uploaded images");
   ilist->callback([g, client, &exit_code] {
     auto api = client();
     auto r = api.get("/fabric/v1/images");
     if (!r || !r->ok()) {
-      exit_code = report(r);
+      exit_code = report_failure(r);
       return;
     }
     if (g->output == "json") {
@@ -380,7 +325,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     }
     table t({"IMAGE", "DIGEST", "SIZE"});
     for (auto& i : r->body["images"])
-      t.add({str(i, "name"), str(i, "digest"), str(i, "size")});
+      t.add({json_text(i, "name"), json_text(i, "digest"), json_text(i, "size")});
     t.print(std::cout);
   });
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/api_client.hpp"
+#include "cli/command_support.hpp"
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
 #include "model/service_model_parser.hpp"
@@ -25,74 +26,13 @@ struct op_args {
   int timeout = 120;
 };
 
-std::string global(CLI::App& app, const char* name, const std::string& fallback) {
-  auto* o = app.get_option_no_throw(name);
-  return o && o->count() ? o->as<std::string>() : fallback;
-}
-
-std::string text(const nlohmann::json& j, const char* k) {
-  if (!j.is_object() || !j.contains(k))
-    return "";
-  auto& v = j[k];
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-int refused(const result<api_response>& r) {
-  if (!r) {
-    std::cerr << "fabricctl: " << r.err().to_string() << "\n";
-    return exit_unreachable;
-  }
-  std::cerr << "fabricctl: " << error_text(*r) << "\n";
-  return exit_api_error;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-/// Polls GET /operations/<id> until it is no longer InProgress.
-int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  for (;;) {
-    auto r = api.get("/fabric/v1/operations/" + id);
-    if (!r || !r->ok())
-      return refused(r);
-    auto status = text(r->body, "status");
-    if (status != "InProgress") {
-      if (json)
-        std::cout << r->body.dump(2) << "\n";
-      else
-        std::cout << "operation " << id << ": " << status << "\n";
-      if (status == "Failed") {
-        std::cerr << "fabricctl: operation " << id
-                  << " failed: " << text(r->body.value("error", nlohmann::json{}), "message")
-                  << "\n";
-        return exit_api_error;
-      }
-      return exit_ok;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "fabricctl: operation " << id << " still InProgress after " << timeout_s
-                << " s\n";
-      return exit_timeout;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
 /// Sends a mutating request; prints `what` (table output) and waits when asked.
 int run_op(CLI::App& app, const op_args& a, const result<api_response>& r, api_client& api,
            const std::string& what) {
   if (!r || !r->ok())
-    return refused(r);
-  bool json = global(app, "--output", "table") == "json";
-  auto id = text(r->body, "operation_id");
+    return report_failure(r);
+  bool json = global_option(app, "--output", "table") == "json";
+  auto id = json_text(r->body, "operation_id");
   if (json && !a.wait)
     std::cout << r->body.dump(2) << "\n";
   else if (!json)
@@ -118,7 +58,7 @@ void wait_flags(CLI::App* cmd, op_args& a) {
 } // namespace
 
 void add_operation_commands(CLI::App& app, int& exit_code) {
-  auto client = [&app] { return api_client(coordinator_url(global(app, "--coordinator", ""))); };
+  auto client = [&app] { return api_client(coordinator_url(global_option(app, "--coordinator", ""))); };
 
   // swap
   auto sw = std::make_shared<op_args>();
@@ -131,7 +71,7 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
     std::string what;
     if (r && r->ok())
       what = "swap of " + sw->service + ": production -> "
-             + text(r->body, "production") + ", staging -> " + text(r->body, "staging");
+             + json_text(r->body, "production") + ", staging -> " + json_text(r->body, "staging");
     exit_code = run_op(app, *sw, r, api, what);
   });
 
@@ -164,7 +104,7 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
       std::string what = name + " of " + a->instance + " accepted";
       if (r && r->ok() && r->body.value("reboot_degenerates", false))
         what += ": it degenerates into a reimage (reboot quirk, probability "
-                + text(r->body, "reboot_reimage_probability") + ")";
+                + json_text(r->body, "reboot_reimage_probability") + ")";
       exit_code = run_op(app, *a, r, api, what);
     });
   }
@@ -179,13 +119,13 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get(deployment_path(*cg) + "/configuration");
     if (!r || !r->ok()) {
-      exit_code = refused(r);
+      exit_code = report_failure(r);
       return;
     }
-    if (global(app, "--output", "table") == "json")
+    if (global_option(app, "--output", "table") == "json")
       std::cout << r->body.dump(2) << "\n";
     else
-      std::cout << text(r->body, "configuration");
+      std::cout << json_text(r->body, "configuration");
   });
   auto cs = std::make_shared<op_args>();
   auto* set = config->add_subcommand("set", "post a new .cscfg (Change Deployment Configuration)");
@@ -194,7 +134,7 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
   wait_flags(set, *cs);
   set->callback([&app, client, cs, &exit_code] {
     std::string body;
-    if (!read_file(cs->file, body)) {
+    if (!read_whole_file(cs->file, body)) {
       std::cerr << "fabricctl: cannot read " << cs->file << "\n";
       exit_code = exit_bad_input;
       return;
@@ -204,9 +144,9 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
     std::string what;
     if (r && r->ok())
       what = "configuration of " + cs->service + "/" + cs->slot + " accepted: "
-             + text(r->body, "instances_added") + " instance(s) added, "
-             + text(r->body, "instances_removed") + " removed, "
-             + text(r->body, "instances_updated") + " updated";
+             + json_text(r->body, "instances_added") + " instance(s) added, "
+             + json_text(r->body, "instances_removed") + " removed, "
+             + json_text(r->body, "instances_updated") + " updated";
     exit_code = run_op(app, *cs, r, api, what);
   });
 
@@ -221,10 +161,10 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto cur = api.get(deployment_path(*sc) + "/configuration");
     if (!cur || !cur->ok()) {
-      exit_code = refused(cur);
+      exit_code = report_failure(cur);
       return;
     }
-    auto cfg = model::parse_service_configuration(text(cur->body, "configuration"),
+    auto cfg = model::parse_service_configuration(json_text(cur->body, "configuration"),
                                                   "ServiceConfiguration.cscfg");
     if (!cfg) {
       std::cerr << "fabricctl: the coordinator's configuration does not parse: "
@@ -286,7 +226,7 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
       if (path->empty())
         continue;
       std::string content;
-      if (!read_file(*path, content)) {
+      if (!read_whole_file(*path, content)) {
         std::cerr << "fabricctl: cannot read " << *path << "\n";
         exit_code = exit_bad_input;
         return;

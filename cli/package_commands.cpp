@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/api_client.hpp"
+#include "cli/command_support.hpp"
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
 #include "cli/table.hpp"
@@ -14,27 +15,6 @@
 namespace fabric::cli {
 
 namespace {
-
-std::string global(CLI::App& app, const char* name, const std::string& fallback) {
-  auto* o = app.get_option_no_throw(name);
-  return o && o->count() ? o->as<std::string>() : fallback;
-}
-
-std::string text(const nlohmann::json& j, const char* k) {
-  if (!j.is_object() || !j.contains(k))
-    return "";
-  auto& v = j[k];
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-int refused(const result<api_response>& r) {
-  if (!r) {
-    std::cerr << "fabricctl: " << r.err().to_string() << "\n";
-    return exit_unreachable;
-  }
-  std::cerr << "fabricctl: " << error_text(*r) << "\n";
-  return exit_api_error;
-}
 
 std::string roles_of(const nlohmann::json& p) {
   std::string out;
@@ -50,8 +30,8 @@ std::string roles_of(const nlohmann::json& p) {
 
 void add_package_commands(CLI::App& app, int& exit_code) {
   auto* root = &app;
-  auto client = [root] { return api_client(coordinator_url(global(*root, "--coordinator", ""))); };
-  auto json_out = [root] { return global(*root, "--output", "table") == "json"; };
+  auto client = [root] { return api_client(coordinator_url(global_option(*root, "--coordinator", ""))); };
+  auto json_out = [root] { return global_option(*root, "--output", "table") == "json"; };
 
   auto* pkg = app.add_subcommand("package", "packages: a service definition plus a base image");
   pkg->require_subcommand(1);
@@ -87,7 +67,7 @@ void add_package_commands(CLI::App& app, int& exit_code) {
     nlohmann::json body{{"csdef", csdef}, {"image", ca->image}};
     auto r = api.post("/fabric/v1/packages/" + ca->name, body.dump());
     if (!r || !r->ok()) {
-      exit_code = refused(r);
+      exit_code = report_failure(r);
       return;
     }
     if (!ca->output_file.empty()) {
@@ -104,8 +84,8 @@ void add_package_commands(CLI::App& app, int& exit_code) {
     if (json_out())
       std::cout << r->body.dump(2) << "\n";
     else
-      std::cout << "package " << ca->name << " created: image " << text(r->body, "image")
-                << " (" << text(r->body, "image_digest") << "), roles " << roles_of(r->body)
+      std::cout << "package " << ca->name << " created: image " << json_text(r->body, "image")
+                << " (" << json_text(r->body, "image_digest") << "), roles " << roles_of(r->body)
                 << "\n";
   });
 
@@ -114,7 +94,7 @@ void add_package_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get("/fabric/v1/packages");
     if (!r || !r->ok()) {
-      exit_code = refused(r);
+      exit_code = report_failure(r);
       return;
     }
     if (json_out()) {
@@ -124,7 +104,7 @@ void add_package_commands(CLI::App& app, int& exit_code) {
     table t({"PACKAGE", "IMAGE", "ROLES", "UDS"});
     const auto& packages = r->body["packages"];
     for (const auto& p : packages)
-      t.add({text(p, "name"), text(p, "image"), roles_of(p), text(p, "upgrade_domain_count")});
+      t.add({json_text(p, "name"), json_text(p, "image"), roles_of(p), json_text(p, "upgrade_domain_count")});
     t.print(std::cout);
   });
 
@@ -135,16 +115,16 @@ void add_package_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.get("/fabric/v1/packages/" + *show_name);
     if (!r || !r->ok()) {
-      exit_code = refused(r);
+      exit_code = report_failure(r);
       return;
     }
     if (json_out()) {
       std::cout << r->body.dump(2) << "\n";
       return;
     }
-    std::cout << "package " << text(r->body, "name") << ": image " << text(r->body, "image")
+    std::cout << "package " << json_text(r->body, "name") << ": image " << json_text(r->body, "image")
               << ", roles " << roles_of(r->body) << "\n"
-              << text(r->body, "csdef") << "\n";
+              << json_text(r->body, "csdef") << "\n";
   });
 
   auto del_name = std::make_shared<std::string>();
@@ -154,7 +134,7 @@ void add_package_commands(CLI::App& app, int& exit_code) {
     auto api = client();
     auto r = api.del("/fabric/v1/packages/" + *del_name);
     if (!r || !r->ok()) {
-      exit_code = refused(r);
+      exit_code = report_failure(r);
       return;
     }
     std::cout << "package " << *del_name << " deleted\n";

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/api_client.hpp"
+#include "cli/command_support.hpp"
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
 
@@ -21,37 +22,6 @@ struct common_args {
   bool wait = false;
   int wait_timeout = 600;
 };
-
-std::string global(CLI::App& app, const char* name, const std::string& fallback) {
-  auto* o = app.get_option_no_throw(name);
-  return o && o->count() ? o->as<std::string>() : fallback;
-}
-
-std::string text(const nlohmann::json& j, const char* k) {
-  if (!j.is_object() || !j.contains(k))
-    return "";
-  auto& v = j[k];
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-int refused(const result<api_response>& r) {
-  if (!r) {
-    std::cerr << "fabricctl: " << r.err().to_string() << "\n";
-    return exit_unreachable;
-  }
-  std::cerr << "fabricctl: " << error_text(*r) << "\n";
-  return exit_api_error;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 enum class wait_for { operation, manual_pause };
 
@@ -83,26 +53,26 @@ int follow(api_client& api, const common_args& a, const std::string& op_id, wait
   for (;;) {
     auto d = api.get(dep_path);
     if (!d || !d->ok())
-      return refused(d);
+      return report_failure(d);
     auto& up = d->body["upgrade"];
     if (up.is_object()) {
-      target = text(up, "target_version");
+      target = json_text(up, "target_version");
       for (auto& dom : up["domains"])
-        line(dom["upgrade_domain"].get<int>(), text(dom, "phase"),
+        line(dom["upgrade_domain"].get<int>(), json_text(dom, "phase"),
              dom["ready_on_target"].get<int>(), dom["instances"].get<int>());
       if (up.value("paused", false)) {
-        std::string msg = "upgrade paused: " + text(up, "reason");
+        std::string msg = "upgrade paused: " + json_text(up, "reason");
         if (shown[-1] != msg) {
           shown[-1] = msg;
-          std::cout << (json ? nlohmann::json{{"event", "paused"}, {"reason", text(up, "reason")}}
+          std::cout << (json ? nlohmann::json{{"event", "paused"}, {"reason", json_text(up, "reason")}}
                                  .dump()
                              : msg)
                     << std::endl;
         }
       }
-      if (until == wait_for::manual_pause && text(up, "mode") == "Manual"
-          && text(up, "current_state") == "Before") {
-        auto ud = text(up, "current_upgrade_domain");
+      if (until == wait_for::manual_pause && json_text(up, "mode") == "Manual"
+          && json_text(up, "current_state") == "Before") {
+        auto ud = json_text(up, "current_upgrade_domain");
         if (json)
           std::cout << nlohmann::json{{"event", "awaiting_walk"}, {"upgrade_domain", std::stoi(ud)}}
                          .dump()
@@ -115,8 +85,8 @@ int follow(api_client& api, const common_args& a, const std::string& op_id, wait
     }
     auto op = api.get("/fabric/v1/operations/" + op_id);
     if (!op || !op->ok())
-      return refused(op);
-    auto status = text(op->body, "status");
+      return report_failure(op);
+    auto status = json_text(op->body, "status");
     if (status != "InProgress") {
       // Final state: every UD from the instances themselves.
       auto fin = api.get(dep_path);
@@ -124,12 +94,12 @@ int follow(api_client& api, const common_args& a, const std::string& op_id, wait
         auto& body = fin->body;
         if (!body["upgrade"].is_object()) {
           if (target.empty())
-            target = text(body, "version");
+            target = json_text(body, "version");
           std::map<int, std::pair<int, int>> per;
           for (auto& i : body["instances"]) {
             auto& e = per[i["upgrade_domain"].get<int>()];
             ++e.second;
-            e.first += text(i, "state") == "ReadyRole" && text(i, "version") == target;
+            e.first += json_text(i, "state") == "ReadyRole" && json_text(i, "version") == target;
           }
           for (auto& [ud, e] : per)
             if (shown.count(ud))
@@ -146,13 +116,13 @@ int follow(api_client& api, const common_args& a, const std::string& op_id, wait
                     << std::endl;
         else
           std::cout << "operation " << op_id << ": " << status << "; " << a.service << "/"
-                    << a.slot << " version " << text(body, "version") << ", "
+                    << a.slot << " version " << json_text(body, "version") << ", "
                     << body.value("ready_instances", 0) << "/" << body["instances"].size()
                     << " ReadyRole" << std::endl;
       }
       if (status == "Failed") {
         std::cerr << "fabricctl: operation " << op_id << " failed: "
-                  << (op->body.contains("error") ? text(op->body["error"], "message") : "")
+                  << (op->body.contains("error") ? json_text(op->body["error"], "message") : "")
                   << "\n";
         return exit_api_error;
       }
@@ -177,13 +147,13 @@ void add_common(CLI::App* cmd, common_args& a) {
 /// POSTs `body`, then prints the 202 answer or follows the operation.
 int post_and_follow(CLI::App& app, const common_args& a, const std::string& kind,
                     const nlohmann::json& body, wait_for until) {
-  api_client api(coordinator_url(global(app, "--coordinator", "")));
-  bool json = global(app, "--output", "table") == "json";
+  api_client api(coordinator_url(global_option(app, "--coordinator", "")));
+  bool json = global_option(app, "--output", "table") == "json";
   auto r = api.post("/fabric/v1/services/" + a.service + "/deployments/" + a.slot + "/" + kind,
                     body.dump());
   if (!r || !r->ok())
-    return refused(r);
-  auto id = text(r->body, "operation_id");
+    return report_failure(r);
+  auto id = json_text(r->body, "operation_id");
   if (json)
     std::cout << r->body.dump() << std::endl;
   else
@@ -232,7 +202,7 @@ void add_upgrade_commands(CLI::App& app, int& exit_code) {
       if (path->empty())
         continue;
       std::string content;
-      if (!read_file(*path, content)) {
+      if (!read_whole_file(*path, content)) {
         std::cerr << "fabricctl: cannot read " << *path << "\n";
         exit_code = exit_bad_input;
         return;

@@ -1,0 +1,73 @@
+#include "cli/command_support.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/cluster_commands.hpp"
+#include "cli/offline_commands.hpp"
+
+namespace fabric::cli {
+
+std::string global_option(CLI::App& app, const char* name, const std::string& fallback) {
+  auto* o = app.get_option_no_throw(name);
+  return o && o->count() ? o->as<std::string>() : fallback;
+}
+
+std::string json_text(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key))
+    return "";
+  auto& v = j[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+int report_failure(const result<api_response>& r) {
+  if (!r) {
+    std::cerr << "fabricctl: " << r.err().to_string() << "\n";
+    return exit_unreachable;
+  }
+  std::cerr << "fabricctl: " << error_text(*r) << "\n";
+  return exit_api_error;
+}
+
+bool read_whole_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (;;) {
+    auto r = api.get("/fabric/v1/operations/" + id);
+    if (!r || !r->ok())
+      return report_failure(r);
+    auto status = json_text(r->body, "status");
+    if (status != "InProgress") {
+      if (json)
+        std::cout << r->body.dump(2) << "\n";
+      else
+        std::cout << "operation " << id << ": " << status << "\n";
+      if (status == "Failed") {
+        std::cerr << "fabricctl: operation " << id << " failed: "
+                  << json_text(r->body.value("error", nlohmann::json{}), "message") << "\n";
+        return exit_api_error;
+      }
+      return exit_ok;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << "fabricctl: operation " << id << " still InProgress after " << timeout_s
+                << " s\n";
+      return exit_timeout;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+} // namespace fabric::cli

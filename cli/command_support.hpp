@@ -1,0 +1,38 @@
+#pragma once
+
+// Helpers every fabricctl command that talks to the coordinator shares: the
+// global flags, reading JSON answers, reporting a refused call with the
+// right exit status, reading input files, and waiting for an operation.
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.hpp"
+#include "model/result.hpp"
+
+namespace fabric::cli {
+
+/// The value of global option `name` (e.g. "--output") as given on the
+/// command line, else `fallback`.
+std::string global_option(CLI::App& app, const char* name, const std::string& fallback);
+
+/// Member `key` of a JSON object as text (strings as they are, other values
+/// dumped); "" when `j` is not an object or has no such member.
+std::string json_text(const nlohmann::json& j, const char* key);
+
+/// Prints why a call failed ("fabricctl: ..." on stderr) and returns the exit
+/// status: exit_unreachable when the coordinator did not answer,
+/// exit_api_error when it refused.
+int report_failure(const result<api_response>& r);
+
+/// The whole file in `out`; false when it cannot be read.
+bool read_whole_file(const std::string& path, std::string& out);
+
+/// Polls GET /fabric/v1/operations/<id> until it is no longer InProgress;
+/// prints the final status (the operation JSON when `json`). Returns exit_ok,
+/// exit_api_error when it Failed, exit_timeout after `timeout_s` seconds.
+int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json);
+
+} // namespace fabric::cli
