@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/stop_signals.hpp"
 #include "coordinator/api_server.hpp"
 #include "coordinator/controller_actor.hpp"
 #include "coordinator/image_catalog.hpp"
@@ -174,13 +175,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Every thread started from here on inherits the blocked signals; the main
-  // thread waits for them with sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  actors::stop_signals signals;  // before any thread starts (actors/stop_signals.hpp)
 
   // Metrics (optional): bound first, so a port in use fails fast (exit 2).
   // Declared before the actor system: every actor may write to them.
@@ -214,12 +209,8 @@ int main(int argc, char** argv) {
   std::shared_ptr<transport::zmq_transport> nodes{std::move(*router)};
   spdlog::info("listening for nodes on {}", nodes->bound_endpoint());
   // With metrics, every frame in and out is counted by type on its way.
-  std::shared_ptr<transport::transport> wire = nodes;
-  if (metrics)
-    wire = std::make_shared<monitoring::counting_transport>(
-      nodes, [m = metrics.get()](monitoring::wire_direction d, const std::string& type) {
-        m->wire_message(d, type);
-      });
+  std::shared_ptr<transport::transport> wire =
+    monitoring::count_wire_messages(nodes, metrics.get());
 
   coordinator::membership_actor_config mcfg;
   mcfg.detector.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
@@ -296,8 +287,7 @@ int main(int argc, char** argv) {
   spdlog::info("Service Management API on http://{}:{}/{}/services/hostedservices", api_host,
                api_port, subscription_id);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = signals.wait();
   spdlog::info("signal {}: shutting down", sig);
   api.stop();
   bridge.stop();

@@ -126,6 +126,20 @@ private:
   counter count_;
 };
 
+/// `inner` wrapped so that every frame is counted into `metrics` (any
+/// metrics handle with wire_message(direction, type), e.g.
+/// coordinator_metrics or node_metrics); `inner` itself when `metrics` is
+/// null. REQUIRES: `metrics` outlives the returned transport.
+template <class Metrics>
+std::shared_ptr<::fabric::transport::transport>
+count_wire_messages(std::shared_ptr<::fabric::transport::transport> inner, Metrics* metrics) {
+  if (!metrics)
+    return inner;
+  return std::make_shared<counting_transport>(
+    std::move(inner),
+    [metrics](wire_direction d, const std::string& type) { metrics->wire_message(d, type); });
+}
+
 /// fabric_wire_frames_dropped_total from a bridge's monotonic counters
 /// (actors::bridge_counters): each update adds what grew since the last one,
 /// under the reasons "malformed", "oversized", "unknown_type",

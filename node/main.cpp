@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/stop_signals.hpp"
 #include "node/disk/instance_disks.hpp"
 #include "node/endpoints/http_ports.hpp"
 #include "node/instance_manager.hpp"
@@ -84,11 +85,7 @@ int main(int argc, char** argv) {
       spdlog::warn("cannot raise RLIMIT_NOFILE to {}", static_cast<uint64_t>(lim.rlim_max));
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  actors::stop_signals signals;  // before any thread starts (actors/stop_signals.hpp)
 
   // Metrics (optional): bound first, so a port in use fails fast (exit 2).
   // Declared before the actor system: actors and the bridge write to them.
@@ -117,11 +114,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::shared_ptr<transport::transport> link{std::move(*dealer)};
-  if (metrics)
-    link = std::make_shared<monitoring::counting_transport>(
-      link, [m = metrics.get()](monitoring::wire_direction d, const std::string& type) {
-        m->wire_message(d, type);
-      });
+  link = monitoring::count_wire_messages(link, metrics.get());
 
   // After the actor system: destroyed first, once every actor is done.
   node::http_ports ports;
@@ -170,8 +163,7 @@ int main(int argc, char** argv) {
   }
   spdlog::info("node {} (fault domain {}) connecting to {}", name, fault_domain, coordinator);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = signals.wait();
   spdlog::info("signal {}: shutting down", sig);
   if (refresher)
     refresher->stop();
