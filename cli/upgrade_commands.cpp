@@ -274,9 +274,9 @@ void add_upgrade_commands(CLI::App& app, int& exit_code) {
     nlohmann::json body = nlohmann::json::object();
     if (!ra->mode.empty())
       body["mode"] = ra->mode;
-    exit_code = post_and_follow(app, *ra, "rollback", body,
-                                ra->mode == "manual" ? wait_for::manual_pause
-                                                     : wait_for::operation);
+    // Without --mode the rollback walks in the upgrade's mode, which may be
+    // Manual: --wait then stops where an operator must walk, as for upgrade.
+    exit_code = post_and_follow(app, *ra, "rollback", body, wait_for::manual_pause);
   });
 }
 
