@@ -247,6 +247,9 @@ void controller::check_operations() {
 // -- helpers -------------------------------------------------------------------
 
 status controller::commit(const model::model_edit& edit) { return store_.commit(edit); }
+status controller::commit_all(const std::vector<model::model_edit>& edits) {
+  return store_.commit_all(edits);
+}
 
 uint64_t controller::send(const planned_command& c) {
   auto n = nodes_.find(c.node);

@@ -57,6 +57,14 @@ public:
   virtual const model::fabric_model& model() const = 0;
   /// Makes `edit` durable and applies it; on error nothing changed.
   virtual status commit(const model::model_edit& edit) = 0;
+  /// Every edit in order, all or nothing, as one durable write where the
+  /// port can (the default commits them one by one, stopping at an error).
+  virtual status commit_all(const std::vector<model::model_edit>& edits) {
+    for (auto& e : edits)
+      if (auto st = commit(e); !st)
+        return st;
+    return ok_status();
+  }
 };
 
 /// A model_port without durability (tests).
@@ -232,6 +240,9 @@ public:
   // -- for operation functions -------------------------------------------------
   const model::fabric_model& model() const { return store_.model(); }
   status commit(const model::model_edit& edit);
+  /// model_port::commit_all: the edits of one step (e.g. the instances of an
+  /// upgrade domain) as one durable write.
+  status commit_all(const std::vector<model::model_edit>& edits);
   /// Queues a command for the instance's node (when it is up); returns its id,
   /// 0 when the node is not up (nothing sent).
   uint64_t send(const planned_command& c);

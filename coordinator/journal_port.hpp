@@ -16,6 +16,9 @@ public:
   explicit journal_model_port(journal::model_store store) : store_(std::move(store)) {}
   const model::fabric_model& model() const override { return store_.model(); }
   status commit(const model::model_edit& edit) override { return store_.commit(edit); }
+  status commit_all(const std::vector<model::model_edit>& edits) override {
+    return store_.commit_all(edits);
+  }
   journal::model_store& store() { return store_; }
 
 private:

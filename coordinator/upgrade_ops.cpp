@@ -14,6 +14,19 @@ namespace fabric::coordinator {
 
 namespace {
 
+bool is_instance_action(const model::action& a) {
+  return std::holds_alternative<model::upgrade_instance>(a)
+         || std::holds_alternative<model::rollback_instance>(a);
+}
+
+/// (instance name, target version) of an upgrade_instance / rollback_instance.
+std::pair<std::string, std::string> instance_target(const model::action& a) {
+  if (auto* up = std::get_if<model::upgrade_instance>(&a))
+    return {up->name, up->to_version};
+  auto& rb = std::get<model::rollback_instance>(a);
+  return {rb.name, rb.to_version};
+}
+
 using model::slot;
 
 api_result bad(const std::string& message) { return api_error(400, "BadRequest", message); }
@@ -468,6 +481,7 @@ void upgrade_engine::drive(controller& c, const std::string& service, int slot_i
   auto actions = model::plan_next(*d, h, t.settings.policy, now);
   std::string paused;
 
+  size_t batched_until = 0;  // actions before it had their version edits committed
   for (size_t i = 0; i < actions.size(); ++i) {
     d = deployment();
     if (!d || !d->upgrade)
@@ -500,16 +514,31 @@ void upgrade_engine::drive(controller& c, const std::string& service, int slot_i
         t.wait_until = now + t.settings.domain_wait;
         break;
       }
-    } else if (std::holds_alternative<model::upgrade_instance>(a)
-               || std::holds_alternative<model::rollback_instance>(a)) {
-      auto* up = std::get_if<model::upgrade_instance>(&a);
-      auto* rb = std::get_if<model::rollback_instance>(&a);
-      const auto& iname = up ? up->name : rb->name;
-      const auto& to = up ? up->to_version : rb->to_version;
+    } else if (is_instance_action(a)) {
+      // The version edits of this run of instance actions (the instances of
+      // one UD, or of every UD in Simultaneous mode) as one durable write.
+      if (i >= batched_until) {
+        std::vector<model::model_edit> versions;
+        for (batched_until = i;
+             batched_until < actions.size() && is_instance_action(actions[batched_until]);
+             ++batched_until) {
+          auto [n, v] = instance_target(actions[batched_until]);
+          if (auto* in = d->find_instance(n); in && in->version != v)
+            versions.push_back(model::set_instance_version{service, s, n, v});
+        }
+        if (auto st = c.commit_all(versions); !st)
+          spdlog::error("upgrade of {}: {}", name, st.err().to_string());
+        // The commit replaced the model (the journaled store applies edits
+        // to a copy): `d` points into the old one.
+        d = deployment();
+        if (!d || !d->upgrade)
+          return;
+      }
+      auto [iname, to] = instance_target(a);
       auto* inst = d->find_instance(iname);
       if (!inst)
         continue;
-      if (inst->version != to) {
+      if (inst->version != to) {  // only when the batch above failed: one by one
         if (auto st = c.commit(model::set_instance_version{service, s, iname, to}); !st) {
           spdlog::error("upgrade of {}: {}", name, st.err().to_string());
           continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include "model/text.hpp"
 
@@ -71,16 +72,53 @@ const char* to_string(upgrade_domain_state s) {
   return s == upgrade_domain_state::before ? "Before" : "During";
 }
 
+namespace {
+
+/// Position of `name` in `v`, or v.size(). Instances are kept by role
+/// (contiguous blocks) then index, so "<Role>_IN_<n>" is usually at the start
+/// of its role's block + n: the blocks are found by binary search (O(roles *
+/// log n)) and the guess is checked by name. When the guess misses (a gap in
+/// the indices, or an order broken by hand) a linear scan decides, so the
+/// answer never depends on the layout, only the speed does.
+size_t position_of(const std::vector<instance>& v, const std::string& name) {
+  auto sep = name.rfind("_IN_");
+  if (sep != std::string::npos && sep + 4 < name.size()) {
+    size_t n = 0;
+    bool digits = true;
+    for (size_t k = sep + 4; k < name.size() && digits; ++k) {
+      digits = name[k] >= '0' && name[k] <= '9';
+      n = n * 10 + static_cast<size_t>(name[k] - '0');
+    }
+    std::string_view role(name.data(), sep);
+    for (size_t p = 0; digits && p < v.size();) {
+      const std::string& block_role = v[p].role;
+      auto end = std::partition_point(v.begin() + static_cast<std::ptrdiff_t>(p), v.end(),
+                                      [&](const instance& x) { return x.role == block_role; });
+      size_t block_end = static_cast<size_t>(end - v.begin());
+      if (block_role == role) {
+        if (p + n < block_end && v[p + n].name == name)
+          return p + n;
+        break;
+      }
+      p = block_end;
+    }
+  }
+  for (size_t p = 0; p < v.size(); ++p)
+    if (v[p].name == name)
+      return p;
+  return v.size();
+}
+
+} // namespace
+
 const instance* deployment::find_instance(const std::string& instance_name) const {
-  auto i = std::find_if(instances.begin(), instances.end(),
-                        [&](const instance& x) { return x.name == instance_name; });
-  return i == instances.end() ? nullptr : &*i;
+  auto p = position_of(instances, instance_name);
+  return p == instances.size() ? nullptr : &instances[p];
 }
 
 instance* deployment::find_instance(const std::string& instance_name) {
-  auto i = std::find_if(instances.begin(), instances.end(),
-                        [&](const instance& x) { return x.name == instance_name; });
-  return i == instances.end() ? nullptr : &*i;
+  auto p = position_of(instances, instance_name);
+  return p == instances.size() ? nullptr : &instances[p];
 }
 
 std::vector<const instance*> deployment::role_instances(const std::string& role) const {

@@ -265,6 +265,51 @@ result<std::int64_t> journal::append(std::string_view kind, std::string_view pay
   return d.last_seq;
 }
 
+result<std::int64_t> journal::append_all(const std::vector<record_view>& records) {
+  auto& d = *impl_;
+  if (records.empty())
+    return d.last_seq;
+  if (records.size() == 1)
+    return append(records.front().first, records.front().second);
+  auto start = std::chrono::steady_clock::now();
+  auto refuse = [&](const std::string& what) -> result<std::int64_t> {
+    ++d.failed_writes;
+    auto e = d.db == nullptr ? error{"journal '" + d.path + "': append on a closed journal"}
+                             : d.fail(what);
+    if (d.db != nullptr)
+      d.exec("ROLLBACK");
+    d.observe("append", start);
+    return e;
+  };
+  if (d.db == nullptr || !d.exec("BEGIN IMMEDIATE"))
+    return refuse("cannot begin a batch of " + std::to_string(records.size()) + " records");
+  std::uint64_t bytes = 0;
+  for (auto& [kind, payload] : records) {
+    sqlite3_stmt* s = d.insert_record.s;
+    int rc = SQLITE_MISUSE;
+    {
+      reset_guard guard{s};
+      if (s != nullptr) {
+        sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+        sqlite3_bind_blob(s, 2, payload.empty() ? "" : payload.data(),
+                          static_cast<int>(payload.size()), SQLITE_STATIC);
+        rc = sqlite3_step(s);
+      }
+    }
+    if (rc != SQLITE_DONE)
+      return refuse("cannot append a '" + std::string(kind) + "' record");
+    bytes += payload.size();
+  }
+  auto last = sqlite3_last_insert_rowid(d.db);
+  if (!d.exec("COMMIT"))
+    return refuse("cannot commit a batch of " + std::to_string(records.size()) + " records");
+  d.last_seq = last;
+  d.appends += records.size();
+  d.appended_bytes += bytes;
+  d.observe("append", start);
+  return d.last_seq;
+}
+
 status journal::write_snapshot(std::int64_t seq, std::string_view payload) {
   auto& d = *impl_;
   auto start = std::chrono::steady_clock::now();

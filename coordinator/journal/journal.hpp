@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/result.hpp"
@@ -102,6 +103,14 @@ public:
   /// (see sync_mode). On error nothing was appended.
   /// REQUIRES: the journal is open (not closed, not moved from).
   result<std::int64_t> append(std::string_view kind, std::string_view payload);
+
+  /// One record of append_all: kind and payload.
+  using record_view = std::pair<std::string_view, std::string_view>;
+  /// Appends every record in one transaction (one durable write for all) and
+  /// returns the sequence number of the last; all or nothing: on error none
+  /// was appended. An empty list appends nothing and returns last_seq().
+  /// REQUIRES: the journal is open.
+  result<std::int64_t> append_all(const std::vector<record_view>& records);
 
   /// Stores a snapshot covering every record up to `seq`; with
   /// compact_on_snapshot those records and older snapshots are deleted in the

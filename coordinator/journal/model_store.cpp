@@ -65,6 +65,34 @@ status model_store::commit(const model::model_edit& edit) {
   return ok_status();
 }
 
+status model_store::commit_all(const std::vector<model::model_edit>& edits) {
+  if (edits.size() <= 1)
+    return edits.empty() ? ok_status() : commit(edits.front());
+  auto next = model_;
+  std::vector<std::string> kinds, payloads;
+  kinds.reserve(edits.size());
+  payloads.reserve(edits.size());
+  for (auto& edit : edits) {
+    if (auto st = model::apply(next, edit); !st)
+      return st;
+    kinds.emplace_back(model::edit_name(edit));
+    payloads.push_back(model_json::edit_to_json(edit).dump());
+  }
+  std::vector<journal::record_view> records;
+  records.reserve(edits.size());
+  for (size_t i = 0; i < edits.size(); ++i)
+    records.emplace_back(kinds[i], payloads[i]);
+  if (auto seq = journal_.append_all(records); !seq)
+    return seq.err();
+  model_ = std::move(next);
+  since_snapshot_ += static_cast<std::int64_t>(edits.size());
+  if (options_.snapshot_every > 0 && since_snapshot_ >= options_.snapshot_every) {
+    if (!snapshot())
+      ++failed_snapshots_;
+  }
+  return ok_status();
+}
+
 status model_store::snapshot() {
   auto st = journal_.write_snapshot(journal_.last_seq(), model_json::model_to_json(model_).dump());
   if (st)

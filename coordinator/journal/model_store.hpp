@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "coordinator/journal/journal.hpp"
 #include "model/deployment.hpp"
@@ -53,6 +54,12 @@ public:
   /// durable already); it is retried on the next commit and counted in
   /// failed_snapshots().
   status commit(const model::model_edit& edit);
+
+  /// commit() of every edit in order, all or nothing, with one journal
+  /// transaction (one durable write) and one copy of the model for the lot:
+  /// what a walk uses for the instances of an upgrade domain. On error
+  /// neither the model nor the journal changed.
+  status commit_all(const std::vector<model::model_edit>& edits);
 
   /// Writes a snapshot of the current model now (compacting the journal).
   status snapshot();

@@ -323,3 +323,43 @@ TEST(deployment_vocabulary, role_instances_are_in_index_order) {
   EXPECT_EQ(web[2]->index, 2);
   EXPECT_TRUE(d.role_instances("Nope").empty());
 }
+
+namespace {
+
+deployment with_instances(const std::vector<std::pair<std::string, std::string>>& role_and_name) {
+  deployment d;
+  for (auto& [role, name] : role_and_name) {
+    instance i;
+    i.role = role;
+    i.name = name;
+    d.instances.push_back(i);
+  }
+  return d;
+}
+
+} // namespace
+
+// find_instance guesses "<Role>_IN_<n>" at its role block + n; whatever the
+// layout, the answer must be the instance of that name or none.
+TEST(deployment_lookup, finds_every_instance_in_order_with_gaps_and_out_of_order) {
+  auto ordered = with_instances({{"Web", "Web_IN_0"}, {"Web", "Web_IN_1"}, {"Web", "Web_IN_2"},
+                                 {"Worker", "Worker_IN_0"}, {"Worker", "Worker_IN_1"}});
+  auto gaps = with_instances({{"Web", "Web_IN_0"}, {"Web", "Web_IN_2"}, {"Web", "Web_IN_7"},
+                              {"Worker", "Worker_IN_1"}});
+  auto shuffled = with_instances({{"Worker", "Worker_IN_1"}, {"Web", "Web_IN_2"},
+                                  {"Worker", "Worker_IN_0"}, {"Web", "Web_IN_0"},
+                                  {"Web", "Web_IN_1"}});
+  auto odd_names = with_instances({{"A_IN_B", "A_IN_B_IN_0"}, {"X", "X_IN_"}, {"X", "X_IN_1x"},
+                                   {"X", "X_IN_99999999999999999999999"}});
+  for (auto* d : {&ordered, &gaps, &shuffled, &odd_names}) {
+    for (auto& i : d->instances) {
+      auto* found = d->find_instance(i.name);
+      ASSERT_NE(found, nullptr) << i.name;
+      EXPECT_EQ(found, &i) << i.name;
+      const deployment& cd = *d;
+      EXPECT_EQ(cd.find_instance(i.name), &i) << i.name;
+    }
+    for (auto missing : {"Web_IN_3", "Web_IN_9", "Worker_IN_5", "Nope_IN_0", "", "_IN_0", "Web"})
+      EXPECT_EQ(d->find_instance(missing), nullptr) << missing;
+  }
+}
