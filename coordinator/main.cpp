@@ -236,7 +236,9 @@ int main(int argc, char** argv) {
   mcfg.listener = controller;
   if (metrics)
     mcfg.observer = std::make_shared<coordinator::membership_metrics>(*metrics);
-  auto membership = sys.spawn(coordinator::membership_actor, mcfg, wire);
+  // Detached (its own thread): heartbeats and failure-detector checks must
+  // not wait behind the controller's work on the scheduler's threads.
+  auto membership = sys.spawn<caf::detached>(coordinator::membership_actor, mcfg, wire);
 
   protocol::decode_limits limits;
   limits.max_frame_bytes = max_frame;

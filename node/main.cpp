@@ -148,7 +148,10 @@ int main(int argc, char** argv) {
     ncfg.on_heartbeat_rtt = [m = metrics.get()](std::chrono::microseconds rtt) {
       m->record_heartbeat_rtt(std::chrono::duration<double>(rtt).count());
     };
-  auto agent = sys.spawn(node::node_actor, std::move(ncfg), link);
+  // Detached (its own thread): heartbeats must not queue behind the work of
+  // thousands of instance actors on the scheduler's threads, or a busy node
+  // looks dead (bench/README.md, scale_bench).
+  auto agent = sys.spawn<caf::detached>(node::node_actor, std::move(ncfg), link);
 
   actors::transport_bridge bridge{*link};
   bridge.route(protocol::image_chunk::type_id, manager);
