@@ -45,7 +45,6 @@ deps() {
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
-  sm_sdk_venv
 }
 
 # tests/sm_sdk drive the coordinator with the real Service Management SDK,
@@ -74,6 +73,7 @@ build() {
 
 run_tests() {
   build
+  sm_sdk_venv  # only the tests need PyPI; `up` and `build` do not
   log "running tests"
   local args=(--test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600)
   if [ -n "${FABRIC_TEST_LABELS:-}" ]; then args+=(-L "$FABRIC_TEST_LABELS"); fi
