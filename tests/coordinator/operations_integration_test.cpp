@@ -234,3 +234,46 @@ TEST_F(operations, bad_input_to_every_route_is_refused_and_changes_nothing) {
 
 } // namespace
 } // namespace fabric
+
+namespace fabric {
+namespace {
+
+// A node process that restarts (kill -9, started again on the same data dir
+// before it is declared down) keeps every instance it held, with its OS-disk
+// layer and local storage: same node, same files.
+TEST_F(operations, a_node_restart_keeps_its_instances_and_their_disks) {
+  start_cluster(1);
+  deploy("production", "blue", csdef_five, cscfg_two);
+  ASSERT_TRUE(wait_until([&] { return all_ready("production", 2); }, 20s));
+  std::vector<std::string> names;
+  auto before = deployment();
+  for (auto& i : before["instances"]) {
+    std::string name = i["name"];
+    names.push_back(name);
+    auto c = instance_client(name);
+    auto os = c.Put("/disk/os/keep/os.txt", "os " + name, "text/plain");
+    auto local = c.Put("/disk/local/scratch/keep/local.txt", "local " + name, "text/plain");
+    ASSERT_TRUE(os && os->status < 300 && local && local->status < 300) << name;
+  }
+
+  nodes["n0"].kill_and_wait();
+  start_node("n0", 0);
+  ASSERT_TRUE(wait_until([&] { return all_ready("production", 2); }, 20s))
+    << deployment().dump(1);
+  EXPECT_EQ(node_state("n0"), "up");
+  auto after = deployment();
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    EXPECT_EQ(after["instances"][k]["node"], "n0");
+    auto c = instance_client(names[k]);
+    auto os = c.Get("/disk/os/keep/os.txt");
+    auto local = c.Get("/disk/local/scratch/keep/local.txt");
+    ASSERT_TRUE(os && local) << names[k];
+    EXPECT_EQ(os->status, 200) << names[k];
+    EXPECT_EQ(os->body, "os " + names[k]);
+    EXPECT_EQ(local->status, 200) << names[k];
+    EXPECT_EQ(local->body, "local " + names[k]);
+  }
+}
+
+} // namespace
+} // namespace fabric
