@@ -28,6 +28,7 @@
 
 #include <zmq.hpp>
 
+#include "bench/bench_models.hpp"
 #include "node/disk/image_store.hpp"
 #include "protocol/codec.hpp"
 #include "tests/integration/process_harness.hpp"
@@ -51,25 +52,6 @@ std::pair<long, long> memory_kb(pid_t pid) {
       hwm = std::stol(line.substr(6));
   }
   return {rss, hwm};
-}
-
-std::string csdef() {
-  return R"(<?xml version="1.0" encoding="utf-8"?>
-<ServiceDefinition name="Scale" upgradeDomainCount="5"
-    xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
-  <WebRole name="Web" vmsize="Small">
-    <Endpoints><InputEndpoint name="http" protocol="http" port="80" /></Endpoints>
-  </WebRole>
-</ServiceDefinition>)";
-}
-
-std::string cscfg(int count) {
-  return R"(<?xml version="1.0" encoding="utf-8"?>
-<ServiceConfiguration serviceName="Scale"
-    xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
-  <Role name="Web"><Instances count=")"
-         + std::to_string(count) + R"(" /></Role>
-</ServiceConfiguration>)";
 }
 
 struct coordinator_proc {
@@ -135,7 +117,9 @@ struct coordinator_proc {
       return -1;
     }
     post("/fabric/v1/services", R"({"name":"scale"})");
-    nlohmann::json body{{"csdef", csdef()}, {"cscfg", cscfg(count)}, {"image", "base"},
+    nlohmann::json body{{"csdef", fabric::bench::web_role_csdef("Scale", 5)},
+                        {"cscfg", fabric::bench::web_role_cscfg("Scale", count)},
+                        {"image", "base"},
                         {"name", "scale"}};
     auto t0 = clock_type::now();
     auto r = post("/fabric/v1/services/scale/deployments/production", body.dump());

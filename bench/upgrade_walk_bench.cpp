@@ -32,6 +32,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/bench_models.hpp"
 #include "coordinator/controller.hpp"
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/journal_port.hpp"
@@ -49,26 +50,6 @@ using namespace fabric;
 
 double ms_since(clock_type::time_point t0) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-}
-
-std::string csdef(int uds) {
-  return R"(<?xml version="1.0" encoding="utf-8"?>
-<ServiceDefinition name="Walk" upgradeDomainCount=")"
-         + std::to_string(uds) + R"("
-    xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
-  <WebRole name="Web" vmsize="Small">
-    <Endpoints><InputEndpoint name="http" protocol="http" port="80" /></Endpoints>
-  </WebRole>
-</ServiceDefinition>)";
-}
-
-std::string cscfg(int count) {
-  return R"(<?xml version="1.0" encoding="utf-8"?>
-<ServiceConfiguration serviceName="Walk"
-    xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
-  <Role name="Web"><Instances count=")"
-         + std::to_string(count) + R"(" /></Role>
-</ServiceConfiguration>)";
 }
 
 /// An image archive with one file holding `content`.
@@ -199,8 +180,8 @@ int main(int argc, char** argv) {
   };
 
   auto t0 = clock_type::now();
-  auto deploy_op = start("deploy", {{"csdef", csdef(uds)},
-                                    {"cscfg", cscfg(instances)},
+  auto deploy_op = start("deploy", {{"csdef", fabric::bench::web_role_csdef("Walk", uds)},
+                                    {"cscfg", fabric::bench::web_role_cscfg("Walk", instances)},
                                     {"image", "v1"},
                                     {"name", "walk"}});
   if (deploy_op.empty())

@@ -103,6 +103,10 @@ struct journal::impl {
 
   bool exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
+  /// Runs the prepared INSERT of one record; true when it was inserted (in
+  /// the open transaction, or in its own one).
+  bool insert(std::string_view kind, std::string_view payload);
+
   bool prepare(statement& st, const char* sql) {
     return sqlite3_prepare_v2(db, sql, -1, &st.s, nullptr) == SQLITE_OK;
   }
@@ -237,21 +241,21 @@ journal::journal(journal&&) noexcept = default;
 journal& journal::operator=(journal&&) noexcept = default;
 journal::~journal() = default;
 
+bool journal::impl::insert(std::string_view kind, std::string_view payload) {
+  sqlite3_stmt* s = insert_record.s;
+  if (s == nullptr)
+    return false;
+  reset_guard guard{s};
+  sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, payload.empty() ? "" : payload.data(), static_cast<int>(payload.size()),
+                    SQLITE_STATIC);
+  return sqlite3_step(s) == SQLITE_DONE;
+}
+
 result<std::int64_t> journal::append(std::string_view kind, std::string_view payload) {
   auto& d = *impl_;
   auto start = std::chrono::steady_clock::now();
-  sqlite3_stmt* s = d.insert_record.s;
-  int rc = SQLITE_MISUSE;
-  {
-    reset_guard guard{s};
-    if (s != nullptr) {
-      sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
-      sqlite3_bind_blob(s, 2, payload.empty() ? "" : payload.data(),
-                        static_cast<int>(payload.size()), SQLITE_STATIC);
-      rc = sqlite3_step(s);
-    }
-  }
-  if (rc != SQLITE_DONE) {
+  if (!d.insert(kind, payload)) {
     ++d.failed_writes;
     auto e = d.db == nullptr ? error{"journal '" + d.path + "': append on a closed journal"}
                              : d.fail("cannot append a '" + std::string(kind) + "' record");
@@ -285,18 +289,7 @@ result<std::int64_t> journal::append_all(const std::vector<record_view>& records
     return refuse("cannot begin a batch of " + std::to_string(records.size()) + " records");
   std::uint64_t bytes = 0;
   for (auto& [kind, payload] : records) {
-    sqlite3_stmt* s = d.insert_record.s;
-    int rc = SQLITE_MISUSE;
-    {
-      reset_guard guard{s};
-      if (s != nullptr) {
-        sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
-        sqlite3_bind_blob(s, 2, payload.empty() ? "" : payload.data(),
-                          static_cast<int>(payload.size()), SQLITE_STATIC);
-        rc = sqlite3_step(s);
-      }
-    }
-    if (rc != SQLITE_DONE)
+    if (!d.insert(kind, payload))
       return refuse("cannot append a '" + std::string(kind) + "' record");
     bytes += payload.size();
   }

@@ -68,6 +68,46 @@ TEST_F(model_store_test, committed_edits_survive_a_reopen) {
   EXPECT_EQ(shop.staging->name, "d1");
 }
 
+// commit_all: one transaction for many edits, replayed like single commits;
+// all or nothing when one edit is refused or the journal write fails.
+TEST_F(model_store_test, commit_all_is_one_durable_batch_and_all_or_nothing) {
+  const auto edits = fabric::test::sample_edits();
+  ASSERT_GE(edits.size(), 4u);
+  nlohmann::json expected;
+  {
+    auto store = open_ok();
+    std::vector<model_edit> first(edits.begin(), edits.begin() + 2);
+    std::vector<model_edit> rest(edits.begin() + 2, edits.end());
+    ASSERT_TRUE(store.commit_all(first).ok());
+    auto st = store.commit_all(rest);
+    ASSERT_TRUE(st.ok()) << st.err().message;
+    EXPECT_EQ(store.journal_ref().last_seq(), static_cast<std::int64_t>(edits.size()));
+    expected = as_json(store.model());
+
+    // A batch whose last edit is refused: nothing of it is applied or journaled.
+    auto before = as_json(store.model());
+    std::vector<model_edit> bad{create_hosted_service{"fresh", "", "", ""},
+                                set_instance_state{"nosuch", slot::production, "Web_IN_0",
+                                                   instance_state::ready_role}};
+    EXPECT_FALSE(store.commit_all(bad).ok());
+    EXPECT_EQ(as_json(store.model()), before);
+    EXPECT_EQ(store.journal_ref().last_seq(), static_cast<std::int64_t>(edits.size()));
+    EXPECT_TRUE(store.commit_all({}).ok());
+    EXPECT_EQ(as_json(store.model()), before);
+  }
+  auto store = open_ok();
+  EXPECT_EQ(as_json(store.model()), expected);
+  EXPECT_EQ(store.replayed_on_open(), static_cast<std::int64_t>(edits.size()));
+
+  // A failed journal write: nothing changes.
+  auto before = as_json(store.model());
+  ASSERT_TRUE(store.journal_ref().close().ok());
+  std::vector<model_edit> two{create_hosted_service{"a", "", "", ""},
+                              create_hosted_service{"b", "", "", ""}};
+  EXPECT_FALSE(store.commit_all(two).ok());
+  EXPECT_EQ(as_json(store.model()), before);
+}
+
 TEST_F(model_store_test, a_refused_edit_changes_neither_model_nor_journal) {
   auto store = open_ok();
   ASSERT_TRUE(store.commit(create_hosted_service{"shop", "", "", ""}).ok());
