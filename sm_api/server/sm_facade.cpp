@@ -209,6 +209,18 @@ struct started {
   std::string service;
 };
 
+/// Starts controller operation `kind` with `req` and records in `out` its
+/// id, or the platform error its refusal maps to. Returns `out`.
+started& start_into(controller& c, started& out, const std::string& kind,
+                    const coordinator::operation_request& req) {
+  auto r = c.start_operation(kind, req);
+  if (r.status >= 400)
+    out.err = from_api(r);
+  else
+    out.op_id = r.body.value("operation_id", std::string());
+  return out;
+}
+
 } // namespace
 
 // -- state ------------------------------------------------------------------------
@@ -311,13 +323,7 @@ struct sm_facade::impl {
         out.err = sm_err(body.err());
         return out;
       }
-      auto r = c.start_operation(kind, {service, model::to_string(s), *body});
-      if (r.status >= 400) {
-        out.err = from_api(r);
-        return out;
-      }
-      out.op_id = r.body.value("operation_id", std::string());
-      return out;
+      return start_into(c, out, kind, {service, model::to_string(s), *body});
     });
     if (!got) {
       started s;
@@ -601,13 +607,7 @@ reply sm_facade::impl::swap(const sm_request& req, const std::string& svc) {
                          + p.production + "'.");
       return out;
     }
-    auto r = c.start_operation("swap", {svc, "production", ""});
-    if (r.status >= 400) {
-      out.err = from_api(r);
-      return out;
-    }
-    out.op_id = r.body.value("operation_id", std::string());
-    return out;
+    return start_into(c, out, "swap", {svc, "production", ""});
   });
   if (!got)
     return fail(sm_err(codes::server_busy, "The controller did not answer; try again."));
@@ -671,13 +671,7 @@ reply sm_facade::impl::create_deployment(const sm_request& req, const std::strin
                        "The deployment slot '" + slot + "' is not valid; use production or staging.");
       return out;
     }
-    auto r = c.start_operation("deploy", {svc, model::to_string(*s), b});
-    if (r.status >= 400) {
-      out.err = from_api(r);
-      return out;
-    }
-    out.op_id = r.body.value("operation_id", std::string());
-    return out;
+    return start_into(c, out, "deploy", {svc, model::to_string(*s), b});
   });
   if (!got)
     return fail(sm_err(codes::server_busy, "The controller did not answer; try again."));
