@@ -1,6 +1,8 @@
 #include "coordinator/journal/journal.hpp"
 
 #include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <utility>
 
 #include <sqlite3.h>
@@ -57,6 +59,21 @@ const char* pragma_value(sync_mode m) {
     case sync_mode::off: return "OFF";
   }
   return "FULL";
+}
+
+/// The crash failpoint of tests (journal.hpp, crash_failpoint_env): the
+/// record kind after whose INSERT this process kills itself; empty: off.
+/// Read at every append (one getenv, nothing next to an fsync).
+std::string_view crash_failpoint() {
+  const char* v = std::getenv(crash_failpoint_env);
+  return v ? std::string_view(v) : std::string_view();
+}
+
+/// SIGKILL, as `kill -9` from outside would: no destructor, no ROLLBACK, no
+/// COMMIT runs; SQLite's WAL drops an uncommitted transaction on the next open.
+void maybe_crash_after(std::string_view armed, std::string_view kind) {
+  if (!armed.empty() && armed == kind)
+    std::raise(SIGKILL);
 }
 
 } // namespace
@@ -262,6 +279,7 @@ result<std::int64_t> journal::append(std::string_view kind, std::string_view pay
     d.observe("append", start);
     return e;
   }
+  maybe_crash_after(crash_failpoint(), kind);
   d.last_seq = sqlite3_last_insert_rowid(d.db);
   ++d.appends;
   d.appended_bytes += payload.size();
@@ -288,9 +306,11 @@ result<std::int64_t> journal::append_all(const std::vector<record_view>& records
   if (d.db == nullptr || !d.exec("BEGIN IMMEDIATE"))
     return refuse("cannot begin a batch of " + std::to_string(records.size()) + " records");
   std::uint64_t bytes = 0;
+  const auto armed = crash_failpoint();
   for (auto& [kind, payload] : records) {
     if (!d.insert(kind, payload))
       return refuse("cannot append a '" + std::string(kind) + "' record");
+    maybe_crash_after(armed, kind);  // inside the batch: nothing of it is committed
     bytes += payload.size();
   }
   auto last = sqlite3_last_insert_rowid(d.db);

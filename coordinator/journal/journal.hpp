@@ -36,6 +36,16 @@
 
 namespace fabric::journal {
 
+/// Tests only: when the environment variable FABRIC_JOURNAL_CRASH_AFTER names
+/// a record kind (an edit name such as "delete_deployment"), the process
+/// kills itself with SIGKILL right after the journal has INSERTed the first
+/// record of that kind: committed when it was a lone append(), uncommitted
+/// (rolled back on the next open) when it was part of an append_all() batch.
+/// The crash tests use it to stop a coordinator between the edits of one
+/// operation and check that it happened completely or not at all. Read once,
+/// at the first append; unset in production.
+inline constexpr const char* crash_failpoint_env = "FABRIC_JOURNAL_CRASH_AFTER";
+
 enum class sync_mode {
   full,   ///< PRAGMA synchronous=FULL: every commit is fsync'ed (default)
   normal, ///< PRAGMA synchronous=NORMAL: WAL fsync'ed at checkpoints only

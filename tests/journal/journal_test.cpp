@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -122,6 +124,52 @@ TEST_F(journal_test, a_process_killed_after_append_loses_nothing) {
   auto j = open_ok(p);
   EXPECT_EQ(payloads(*j.load()), (std::vector<std::string>{"r0", "r1", "r2", "r3", "r4"}));
   EXPECT_EQ(j.last_seq(), 5);
+}
+
+/// Runs `body` in a child with the crash failpoint armed on `kind`; returns
+/// the child's wait status.
+template <class F>
+int run_with_crash_failpoint(const char* kind, F body) {
+  pid_t child = fork();
+  if (child == 0) {
+    setenv(fabric::journal::crash_failpoint_env, kind, 1);
+    _exit(body());
+  }
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  return wstatus;
+}
+
+TEST_F(journal_test, the_crash_failpoint_kills_after_a_lone_append_which_stays_committed) {
+  auto p = path();
+  auto wstatus = run_with_crash_failpoint("second", [&] {
+    auto j = journal::open(p);
+    if (!j || !j->append("first", "a") || !j->append("second", "b"))
+      return 2;
+    j->append("third", "c");  // never reached
+    return 0;
+  });
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the failpoint did not fire";
+  EXPECT_EQ(WTERMSIG(wstatus), SIGKILL);
+  auto j = open_ok(p);
+  EXPECT_EQ(payloads(*j.load()), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(journal_test, the_crash_failpoint_inside_a_batch_leaves_none_of_the_batch) {
+  auto p = path();
+  auto wstatus = run_with_crash_failpoint("end_upgrade", [&] {
+    auto j = journal::open(p);
+    if (!j || !j->append("before", "a"))
+      return 2;
+    std::vector<fabric::journal::journal::record_view> batch{{"end_upgrade", "x"},
+                                                             {"begin_upgrade", "y"}};
+    j->append_all(batch);
+    return 0;  // never reached
+  });
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the failpoint did not fire";
+  auto j = open_ok(p);
+  EXPECT_EQ(payloads(*j.load()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(j.last_seq(), 1);
 }
 
 TEST_F(journal_test, snapshot_compacts_and_load_returns_it_with_later_records) {
