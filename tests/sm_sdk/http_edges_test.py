@@ -145,6 +145,7 @@ def edges(cluster):
     assert status == 201 and text == "", (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", "/services/hostedservices/edge/")
+    assert status == 200, (status, text)
     svc = parse(text)
     props = svc.getElementsByTagName("HostedServiceProperties")[0]
     assert child(props, "AffinityGroup") == "group-1" and child(props, "Location") is None
@@ -192,6 +193,7 @@ def edges(cluster):
     assert status == 202 and text == "", (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", slots + "pRoDuCtIoN/")
+    assert status == 200, (status, text)
     d = parse(text)
     assert child(d, "DeploymentSlot") == "Production" and child(d, "Name") == "d1", text
     assert child(d, "Locked") == "false" and child(d, "RollbackAllowed") == "false"
@@ -208,6 +210,7 @@ def edges(cluster):
     assert status == 202, (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", "/services/hostedservices/edge/deployments/d2")
+    assert status == 200, (status, text)
     d = parse(text)
     conf = base64.b64decode(child(d, "Configuration")).decode("utf-8")
     assert 'count="3"' in conf and 'encoding="utf-8"' in conf, conf
@@ -233,6 +236,7 @@ def edges(cluster):
     assert status == 202, (status, text)
     c.wait(rid)  # Manual: Succeeded once accepted
     status, text, _ = c.call("GET", slots + "production")
+    assert status == 200, (status, text)
     d = parse(text)
     assert child(d, "Locked") == "true" and child(d, "RollbackAllowed") == "true", text
     u = d.getElementsByTagName("UpgradeStatus")[0]
@@ -263,6 +267,7 @@ def edges(cluster):
     assert status == 202, (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", dep)
+    assert status == 200, (status, text)
     d = parse(text)
     assert [child(i, "InstanceName") for i in d.getElementsByTagName("RoleInstance")] == \
         ["Web_IN_0", "Web_IN_1"], text
