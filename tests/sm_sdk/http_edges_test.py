@@ -297,26 +297,18 @@ def edges(cluster):
 
 def default_subscription():
     print("-- default --subscription-id")
-    cluster = Cluster(BIN_DIR, nodes=0, subscription=None)
-    try:
+    with Cluster(BIN_DIR, nodes=0, subscription=None) as cluster:
         c = Client(cluster.api_port, DEFAULT_SUB)
         status, text, _ = c.call("GET", "/services/hostedservices")
         assert status == 200 and parse(text).tagName == "HostedServices", (status, text)
         status, text, _ = c.call("GET", "/services/hostedservices", sub="4e1c5a2b-0d5f-4f3e-9a61-2b7c8d9e0f11")
         error_of(status, text, 403, "AuthenticationFailed")
-        cluster.ok = True
-    finally:
-        cluster.close()
 
 
 def main():
     started = time.time()
-    cluster = Cluster(BIN_DIR, nodes=1)
-    try:
+    with Cluster(BIN_DIR, nodes=1) as cluster:
         edges(cluster)
-        cluster.ok = True
-    finally:
-        cluster.close()
     default_subscription()
     print("PASS in %.1fs" % (time.time() - started))
 

@@ -405,12 +405,8 @@ def scenario(cluster):
 
 def main():
     started = time.time()
-    cluster = Cluster(BIN_DIR, nodes=3)
-    try:
+    with Cluster(BIN_DIR, nodes=3) as cluster:
         scenario(cluster)
-        cluster.ok = True
-    finally:
-        cluster.close()
     print("PASS in %.1fs" % (time.time() - started))
 
 
