@@ -9,14 +9,25 @@
 // upper bound), so the poll interval does not add to the measurement. The node is restarted and must
 // register again before the next round.
 //
-// Prints p50 / p99 / max over the rounds and the ratio to the goal
-// (k+1)*H + 50 ms (the baseline of the same run: the detector's design
-// bound). 100 kills by default, so that p99 is not simply the maximum (with
-// 30 it is). Usage: detection_latency_bench [--kills N] [--heartbeat-ms H]
-// [--missed K] [--bin DIR]
+// What it compares, each measured in the same run:
+// - latency (kill -> declared down): min / p50 / p99 / max;
+// - the detector's silence at the decision (last heartbeat heard -> declared
+//   down, both on the coordinator's clock: last_heartbeat_age_ms -
+//   down_since_ms of the same snapshot) against the design's window
+//   (k*H, (k+1)*H] (overdue after k*H, a check every H): what lies beyond
+//   (k+1)*H is scheduling delay on this machine;
+// - a same-run baseline: right before each node kill, kill -9 of a helper
+//   process holding a loopback TCP connection, timed until the peer reads EOF
+//   (what the OS alone takes to report a dead peer under this run's load; a
+//   heartbeat detector waits k*H of silence by design, which this does not).
+// The goal (k+1)*H + 50 ms is a bound from the detector's design, not a
+// measurement: p99 / goal is printed as such. 100 kills by default, so that
+// p99 is not simply the maximum (with 30 it is). Usage: detection_latency_bench
+// [--kills N] [--heartbeat-ms H] [--missed K] [--bin DIR]
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +37,13 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/integration/process_harness.hpp"
 
@@ -42,6 +60,64 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   auto idx = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size())) - 1;
   return v[std::min(idx, v.size() - 1)];
+}
+
+void print_stats(const char* what, const std::vector<double>& v) {
+  std::printf("%s, %zu kills: min %.1f ms, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", what,
+              v.size(), *std::min_element(v.begin(), v.end()), percentile(v, 50),
+              percentile(v, 99), *std::max_element(v.begin(), v.end()));
+}
+
+/// The same-run baseline: a forked helper connects to a loopback TCP listener
+/// and waits; it is killed with SIGKILL and the time until this side reads
+/// EOF on the connection is returned (ms; -1 when a step failed).
+double tcp_kill_detection_ms() {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (listener < 0)
+    return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
+      || ::listen(listener, 1) != 0
+      || ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(listener);
+    return -1;
+  }
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(listener);
+    return -1;
+  }
+  if (pid == 0) {  // the helper: async-signal-safe calls only
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent)
+      ::_exit(127);
+    ::close(listener);
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0 || ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      ::_exit(1);
+    for (;;)
+      ::pause();
+  }
+  double ms = -1;
+  pollfd lp{listener, POLLIN, 0};
+  int conn = ::poll(&lp, 1, 5000) == 1 ? ::accept(listener, nullptr, nullptr) : -1;
+  if (conn >= 0) {
+    auto killed_at = clock_type::now();
+    ::kill(pid, SIGKILL);
+    pollfd cp{conn, POLLIN | POLLRDHUP, 0};
+    char byte;
+    if (::poll(&cp, 1, 10000) == 1 && ::recv(conn, &byte, 1, 0) == 0)
+      ms = std::chrono::duration<double, std::milli>(clock_type::now() - killed_at).count();
+    ::close(conn);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::close(listener);
+  return ms;
 }
 
 } // namespace
@@ -110,16 +186,21 @@ int main(int argc, char** argv) {
     }
 
   std::mt19937_64 rng(12345);
-  std::vector<double> latencies;
+  std::vector<double> latencies, silences, baselines;
   for (int round = 0; round < kills; ++round) {
     auto& name = names[round % names.size()];
     int fd = static_cast<int>(round % names.size());
     // A random phase with respect to the heartbeats.
     std::this_thread::sleep_for(
       std::chrono::milliseconds(200 + std::uniform_int_distribution<int>(0, heartbeat_ms)(rng)));
+    double baseline = tcp_kill_detection_ms();
+    if (baseline < 0) {
+      std::fprintf(stderr, "round %d: the TCP baseline failed: %s\n", round, std::strerror(errno));
+      return 1;
+    }
     auto killed_at = clock_type::now();
     ::kill(nodes[name].pid(), SIGKILL);
-    double latency = -1;
+    double latency = -1, silence = -1;
     auto deadline = killed_at + 10s;
     while (clock_type::now() < deadline) {
       auto n = node_state(name);
@@ -129,8 +210,10 @@ int main(int argc, char** argv) {
       auto answered_at = clock_type::now();
       if (n.value("state", "") == "down" && n.contains("down_since_ms")
           && n["down_since_ms"].is_number()) {
-        auto declared = answered_at - std::chrono::milliseconds(n["down_since_ms"].get<int64_t>());
+        auto down_since = n["down_since_ms"].get<int64_t>();
+        auto declared = answered_at - std::chrono::milliseconds(down_since);
         latency = std::chrono::duration<double, std::milli>(declared - killed_at).count();
+        silence = static_cast<double>(n.value("last_heartbeat_age_ms", int64_t{-1}) - down_since);
         break;
       }
       std::this_thread::sleep_for(2ms);
@@ -141,7 +224,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     latencies.push_back(latency);
-    std::printf("kill %2d %s: declared down after %.1f ms\n", round + 1, name.c_str(), latency);
+    silences.push_back(silence);
+    baselines.push_back(baseline);
+    std::printf("kill %2d %s: declared down after %.1f ms (silent %.0f ms at the decision; "
+                "TCP baseline %.2f ms)\n",
+                round + 1, name.c_str(), latency, silence, baseline);
     start_node(name, fd);
     if (!fabric::testing::wait_until(
           [&] { return node_state(name).value("state", "") == "up"; }, 10s)) {
@@ -151,13 +238,26 @@ int main(int argc, char** argv) {
   }
   double goal = (missed + 1) * heartbeat_ms + 50.0;
   double p50 = percentile(latencies, 50), p99 = percentile(latencies, 99);
-  double worst = *std::max_element(latencies.begin(), latencies.end());
-  double best = *std::min_element(latencies.begin(), latencies.end());
-  std::printf("\ndetection latency over %zu kills: min %.1f ms, p50 %.1f ms, p99 %.1f ms, "
-              "max %.1f ms\n",
-              latencies.size(), best, p50, p99, worst);
-  std::printf("goal (k+1)*H + 50 ms = %.0f ms; p99/goal = %.2f, p50/goal = %.2f (%s)\n", goal,
-              p99 / goal, p50 / goal, p99 <= goal ? "met" : "NOT met");
+  std::printf("\n");
+  print_stats("detection latency (kill -> declared down)", latencies);
+  print_stats("silence at the decision (last heartbeat -> declared down)", silences);
+  std::printf("  design window (k*H, (k+1)*H] = (%d, %d] ms; %zu of %zu decisions inside it, "
+              "the latest %.1f ms after (k+1)*H (scheduling delay; <= 0: none)\n",
+              missed * heartbeat_ms, (missed + 1) * heartbeat_ms,
+              static_cast<std::size_t>(std::count_if(
+                silences.begin(), silences.end(),
+                [&](double s) { return s > missed * heartbeat_ms - 1
+                                       && s <= (missed + 1) * heartbeat_ms; })),
+              silences.size(),
+              *std::max_element(silences.begin(), silences.end())
+                - (missed + 1) * heartbeat_ms);
+  print_stats("same-run baseline (kill -9 -> a loopback TCP peer reads EOF)", baselines);
+  std::printf("  p50 latency / p50 baseline = %.0fx: the heartbeat detector waits k*H = %d ms "
+              "of silence by design (a partition closes no connection)\n",
+              p50 / std::max(percentile(baselines, 50), 1e-3), missed * heartbeat_ms);
+  std::printf("goal (a bound from the design, not a measurement) (k+1)*H + 50 ms = %.0f ms; "
+              "p99/goal = %.2f, p50/goal = %.2f (%s)\n",
+              goal, p99 / goal, p50 / goal, p99 <= goal ? "met" : "NOT met");
   nodes.clear();
   coordinator.kill_and_wait();
   std::error_code ec;

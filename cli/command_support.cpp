@@ -42,18 +42,42 @@ bool read_whole_file(const std::string& path, std::string& out) {
   return true;
 }
 
-int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json) {
+bool read_files_into(nlohmann::json& body,
+                     const std::vector<std::pair<const char*, const std::string*>>& files) {
+  for (auto [key, path] : files) {
+    if (path->empty())
+      continue;
+    std::string content;
+    if (!read_whole_file(*path, content)) {
+      std::cerr << "fabricctl: cannot read " << *path << "\n";
+      return false;
+    }
+    body[key] = content;
+  }
+  return true;
+}
+
+void add_wait_flags(CLI::App* cmd, bool& wait, int& timeout_s, const std::string& timeout_name,
+                    const std::string& wait_help) {
+  cmd->add_flag("--wait", wait, wait_help);
+  cmd->add_option(timeout_name, timeout_s,
+                  "seconds --wait waits (default " + std::to_string(timeout_s) + ")");
+}
+
+int poll_operation(api_client& api, const std::string& id, int timeout_s,
+                   const std::function<std::optional<int>()>& progress,
+                   const std::function<void(const nlohmann::json& op)>& done) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
+    if (progress)
+      if (auto ended = progress())
+        return *ended;
     auto r = api.get("/fabric/v1/operations/" + id);
     if (!r || !r->ok())
       return report_failure(r);
     auto status = json_text(r->body, "status");
     if (status != "InProgress") {
-      if (json)
-        std::cout << r->body.dump(2) << "\n";
-      else
-        std::cout << "operation " << id << ": " << status << "\n";
+      done(r->body);
       if (status == "Failed") {
         std::cerr << "fabricctl: operation " << id << " failed: "
                   << json_text(r->body.value("error", nlohmann::json{}), "message") << "\n";
@@ -68,6 +92,15 @@ int wait_operation(api_client& api, const std::string& id, int timeout_s, bool j
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json) {
+  return poll_operation(api, id, timeout_s, nullptr, [&](const nlohmann::json& op) {
+    if (json)
+      std::cout << op.dump(2) << "\n";
+    else
+      std::cout << "operation " << id << ": " << json_text(op, "status") << "\n";
+  });
 }
 
 } // namespace fabric::cli

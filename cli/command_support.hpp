@@ -4,7 +4,11 @@
 // global flags, reading JSON answers, reporting a refused call with the
 // right exit status, reading input files, and waiting for an operation.
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -30,9 +34,29 @@ int report_failure(const result<api_response>& r);
 /// The whole file in `out`; false when it cannot be read.
 bool read_whole_file(const std::string& path, std::string& out);
 
-/// Polls GET /fabric/v1/operations/<id> until it is no longer InProgress;
-/// prints the final status (the operation JSON when `json`). Returns exit_ok,
-/// exit_api_error when it Failed, exit_timeout after `timeout_s` seconds.
+/// Reads each named file into `body[key]` (the contents as text), skipping
+/// empty paths. False after printing "fabricctl: cannot read <path>" when one
+/// cannot be read (then the caller exits with exit_bad_input).
+bool read_files_into(nlohmann::json& body,
+                     const std::vector<std::pair<const char*, const std::string*>>& files);
+
+/// The `--wait` flag and the option that bounds it (`timeout_name`, seconds;
+/// its help shows `timeout_s`'s value as the default).
+void add_wait_flags(CLI::App* cmd, bool& wait, int& timeout_s, const std::string& timeout_name,
+                    const std::string& wait_help);
+
+/// Polls GET /fabric/v1/operations/<id> every 100 ms until it is no longer
+/// InProgress. Before each poll `progress` (when set) may print and may end
+/// the wait with an exit status. When the operation has ended, `done(op)`
+/// prints its final state; then a Failed one is reported on stderr with its
+/// error message. Returns exit_ok, exit_api_error when it Failed (or a call
+/// failed: report_failure), exit_timeout after `timeout_s` seconds.
+int poll_operation(api_client& api, const std::string& id, int timeout_s,
+                   const std::function<std::optional<int>()>& progress,
+                   const std::function<void(const nlohmann::json& op)>& done);
+
+/// poll_operation printing only the final status ("operation <id>: <status>",
+/// or the operation JSON when `json`).
 int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json);
 
 } // namespace fabric::cli

@@ -1,11 +1,7 @@
 #include "cli/operation_commands.hpp"
 
-#include <chrono>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
-#include <thread>
 
 #include "cli/api_client.hpp"
 #include "cli/command_support.hpp"
@@ -51,8 +47,8 @@ void service_slot(CLI::App* cmd, op_args& a, bool with_slot = true) {
 }
 
 void wait_flags(CLI::App* cmd, op_args& a) {
-  cmd->add_flag("--wait", a.wait, "wait until the operation is no longer InProgress");
-  cmd->add_option("--timeout", a.timeout, "seconds --wait waits (default 120)");
+  add_wait_flags(cmd, a.wait, a.timeout, "--timeout",
+                 "wait until the operation is no longer InProgress");
 }
 
 } // namespace
@@ -222,16 +218,9 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
   wait_flags(redeploy, *rd);
   redeploy->callback([&app, client, rd, &exit_code] {
     nlohmann::json body = nlohmann::json::object();
-    for (auto [key, path] : {std::pair{"csdef", &rd->csdef}, std::pair{"cscfg", &rd->file}}) {
-      if (path->empty())
-        continue;
-      std::string content;
-      if (!read_whole_file(*path, content)) {
-        std::cerr << "fabricctl: cannot read " << *path << "\n";
-        exit_code = exit_bad_input;
-        return;
-      }
-      body[key] = content;
+    if (!read_files_into(body, {{"csdef", &rd->csdef}, {"cscfg", &rd->file}})) {
+      exit_code = exit_bad_input;
+      return;
     }
     if (!rd->image.empty())
       body["image"] = rd->image;

@@ -1,12 +1,10 @@
 #include "cli/upgrade_commands.hpp"
 
-#include <chrono>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
-#include <thread>
 
 #include "cli/api_client.hpp"
 #include "cli/command_support.hpp"
@@ -25,11 +23,11 @@ struct common_args {
 
 enum class wait_for { operation, manual_pause };
 
-/// Polls the operation and the deployment, printing each UD's changes.
+/// Polls the deployment and the operation (poll_operation), printing each
+/// UD's changes; with manual_pause it ends where a Manual upgrade awaits a walk.
 int follow(api_client& api, const common_args& a, const std::string& op_id, wait_for until,
            bool json) {
   auto dep_path = "/fabric/v1/services/" + a.service + "/deployments/" + a.slot;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_timeout);
   std::map<int, std::string> shown;  // ud -> last line
   std::string target;
   auto line = [&](int ud, const std::string& phase, int ready, int total) {
@@ -50,98 +48,84 @@ int follow(api_client& api, const common_args& a, const std::string& op_id, wait
       std::cout << s.str() << std::endl;
     }
   };
-  for (;;) {
+  auto progress = [&]() -> std::optional<int> {
     auto d = api.get(dep_path);
     if (!d || !d->ok())
       return report_failure(d);
     auto& up = d->body["upgrade"];
-    if (up.is_object()) {
-      target = json_text(up, "target_version");
-      for (auto& dom : up["domains"])
-        line(dom["upgrade_domain"].get<int>(), json_text(dom, "phase"),
-             dom["ready_on_target"].get<int>(), dom["instances"].get<int>());
-      if (up.value("paused", false)) {
-        std::string msg = "upgrade paused: " + json_text(up, "reason");
-        if (shown[-1] != msg) {
-          shown[-1] = msg;
-          std::cout << (json ? nlohmann::json{{"event", "paused"}, {"reason", json_text(up, "reason")}}
-                                 .dump()
-                             : msg)
-                    << std::endl;
-        }
-      }
-      if (until == wait_for::manual_pause && json_text(up, "mode") == "Manual"
-          && json_text(up, "current_state") == "Before") {
-        auto ud = json_text(up, "current_upgrade_domain");
-        if (json)
-          std::cout << nlohmann::json{{"event", "awaiting_walk"}, {"upgrade_domain", std::stoi(ud)}}
-                         .dump()
-                    << std::endl;
-        else
-          std::cout << "UD " << ud << " awaits its walk: fabricctl walk --service " << a.service
-                    << " --slot " << a.slot << " --upgrade-domain " << ud << std::endl;
-        return exit_ok;
+    if (!up.is_object())
+      return std::nullopt;
+    target = json_text(up, "target_version");
+    for (auto& dom : up["domains"])
+      line(dom["upgrade_domain"].get<int>(), json_text(dom, "phase"),
+           dom["ready_on_target"].get<int>(), dom["instances"].get<int>());
+    if (up.value("paused", false)) {
+      std::string msg = "upgrade paused: " + json_text(up, "reason");
+      if (shown[-1] != msg) {
+        shown[-1] = msg;
+        std::cout << (json ? nlohmann::json{{"event", "paused"}, {"reason", json_text(up, "reason")}}
+                               .dump()
+                           : msg)
+                  << std::endl;
       }
     }
-    auto op = api.get("/fabric/v1/operations/" + op_id);
-    if (!op || !op->ok())
-      return report_failure(op);
-    auto status = json_text(op->body, "status");
-    if (status != "InProgress") {
-      // Final state: every UD from the instances themselves.
-      auto fin = api.get(dep_path);
-      if (fin && fin->ok()) {
-        auto& body = fin->body;
-        if (!body["upgrade"].is_object()) {
-          if (target.empty())
-            target = json_text(body, "version");
-          std::map<int, std::pair<int, int>> per;
-          for (auto& i : body["instances"]) {
-            auto& e = per[i["upgrade_domain"].get<int>()];
-            ++e.second;
-            e.first += json_text(i, "state") == "ReadyRole" && json_text(i, "version") == target;
-          }
-          for (auto& [ud, e] : per)
-            if (shown.count(ud))
-              line(ud, status == "Succeeded" ? "walked" : "ended", e.first, e.second);
-        }
-        if (json)
-          std::cout << nlohmann::json{{"event", "done"},
-                                      {"operation", op->body},
-                                      {"version", body.value("version", "")},
-                                      {"ready_instances", body.value("ready_instances", 0)},
-                                      {"instances", body["instances"].size()},
-                                      {"upgrade", body["upgrade"]}}
-                         .dump()
-                    << std::endl;
-        else
-          std::cout << "operation " << op_id << ": " << status << "; " << a.service << "/"
-                    << a.slot << " version " << json_text(body, "version") << ", "
-                    << body.value("ready_instances", 0) << "/" << body["instances"].size()
-                    << " ReadyRole" << std::endl;
-      }
-      if (status == "Failed") {
-        std::cerr << "fabricctl: operation " << op_id << " failed: "
-                  << (op->body.contains("error") ? json_text(op->body["error"], "message") : "")
-                  << "\n";
-        return exit_api_error;
-      }
+    if (until == wait_for::manual_pause && json_text(up, "mode") == "Manual"
+        && json_text(up, "current_state") == "Before") {
+      auto ud = json_text(up, "current_upgrade_domain");
+      if (json)
+        std::cout << nlohmann::json{{"event", "awaiting_walk"}, {"upgrade_domain", std::stoi(ud)}}
+                       .dump()
+                  << std::endl;
+      else
+        std::cout << "UD " << ud << " awaits its walk: fabricctl walk --service " << a.service
+                  << " --slot " << a.slot << " --upgrade-domain " << ud << std::endl;
       return exit_ok;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "fabricctl: operation " << op_id << " still InProgress after "
-                << a.wait_timeout << " s\n";
-      return exit_timeout;
+    return std::nullopt;
+  };
+  auto done = [&](const nlohmann::json& op) {
+    // Final state: every UD from the instances themselves.
+    auto status = json_text(op, "status");
+    auto fin = api.get(dep_path);
+    if (!fin || !fin->ok())
+      return;
+    auto& body = fin->body;
+    if (!body["upgrade"].is_object()) {
+      if (target.empty())
+        target = json_text(body, "version");
+      std::map<int, std::pair<int, int>> per;
+      for (auto& i : body["instances"]) {
+        auto& e = per[i["upgrade_domain"].get<int>()];
+        ++e.second;
+        e.first += json_text(i, "state") == "ReadyRole" && json_text(i, "version") == target;
+      }
+      for (auto& [ud, e] : per)
+        if (shown.count(ud))
+          line(ud, status == "Succeeded" ? "walked" : "ended", e.first, e.second);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    if (json)
+      std::cout << nlohmann::json{{"event", "done"},
+                                  {"operation", op},
+                                  {"version", body.value("version", "")},
+                                  {"ready_instances", body.value("ready_instances", 0)},
+                                  {"instances", body["instances"].size()},
+                                  {"upgrade", body["upgrade"]}}
+                     .dump()
+                << std::endl;
+    else
+      std::cout << "operation " << op_id << ": " << status << "; " << a.service << "/" << a.slot
+                << " version " << json_text(body, "version") << ", "
+                << body.value("ready_instances", 0) << "/" << body["instances"].size()
+                << " ReadyRole" << std::endl;
+  };
+  return poll_operation(api, op_id, a.wait_timeout, progress, done);
 }
 
 void add_common(CLI::App* cmd, common_args& a) {
   cmd->add_option("--service", a.service, "hosted service")->required();
   cmd->add_option("--slot", a.slot, "production or staging")->required();
-  cmd->add_flag("--wait", a.wait, "show live progress per upgrade domain until it ends");
-  cmd->add_option("--wait-timeout", a.wait_timeout, "seconds --wait waits (default 600)");
+  add_wait_flags(cmd, a.wait, a.wait_timeout, "--wait-timeout",
+                 "show live progress per upgrade domain until it ends");
 }
 
 /// POSTs `body`, then prints the 202 answer or follows the operation.
@@ -197,17 +181,9 @@ void add_upgrade_commands(CLI::App& app, int& exit_code) {
       body["image"] = ua->image;
     if (!ua->version.empty())
       body["version"] = ua->version;
-    for (auto [key, path] : {std::pair<const char*, std::string*>{"csdef", &ua->csdef},
-                             {"cscfg", &ua->cscfg}}) {
-      if (path->empty())
-        continue;
-      std::string content;
-      if (!read_whole_file(*path, content)) {
-        std::cerr << "fabricctl: cannot read " << *path << "\n";
-        exit_code = exit_bad_input;
-        return;
-      }
-      body[key] = content;
+    if (!read_files_into(body, {{"csdef", &ua->csdef}, {"cscfg", &ua->cscfg}})) {
+      exit_code = exit_bad_input;
+      return;
     }
     if (!ua->mode.empty())
       body["mode"] = ua->mode;

@@ -40,26 +40,52 @@ struct operations : testing::operations_cluster {
       << out;
   }
 
+  /// GET /role-environment on an instance's own port ("host:port"); null when
+  /// it does not answer 200.
+  nlohmann::json role_environment(const std::string& endpoint) {
+    auto colon = endpoint.rfind(':');
+    if (colon == std::string::npos)
+      return nullptr;
+    httplib::Client c(endpoint.substr(0, colon), std::stoi(endpoint.substr(colon + 1)));
+    c.set_connection_timeout(2, 0);
+    c.set_read_timeout(5, 0);
+    auto r = c.Get("/role-environment");
+    if (!r || r->status != 200)
+      return nullptr;
+    return nlohmann::json::parse(r->body);
+  }
+
   /// The slot each instance of `slot`'s deployment sees in its role environment.
   std::set<std::string> seen_slots(const std::string& slot) {
     std::set<std::string> out;
     auto d = deployment(slot);
     for (auto& i : d["instances"]) {
-      auto c = instance_client(i["name"], slot);
-      auto r = c.Get("/role-environment");
-      if (!r || r->status != 200) {
-        out.insert("?");
-        continue;
-      }
-      out.insert(nlohmann::json::parse(r->body)["slot"].get<std::string>());
+      auto env = role_environment(i["endpoint"].get<std::string>());
+      out.insert(env.is_null() ? "?" : env["slot"].get<std::string>());
     }
     return out;
   }
 
-  std::string in_slot(const std::string& slot) {
-    auto s = get("/fabric/v1/services/svc");
-    auto& d = s["deployments"];
-    return d.contains(slot) ? d[slot]["name"].get<std::string>() : "";
+  /// What a slot serves, independent of the slot's name: the deployment (name,
+  /// upgrade domain count) and, per instance, its node, its endpoint and the
+  /// deployment and instance the process at that endpoint says it runs. Equal
+  /// before and after a VIP swap on the other slot means the same processes
+  /// (same ports, no restart) now answer for this slot.
+  nlohmann::json served(const std::string& slot) {
+    auto d = deployment(slot);
+    nlohmann::json instances = nlohmann::json::object();
+    for (auto& i : d["instances"]) {
+      auto endpoint = i["endpoint"].get<std::string>();
+      auto env = role_environment(endpoint);
+      instances[i["name"].get<std::string>()] = {
+        {"node", i["node"]},
+        {"endpoint", endpoint},
+        {"runs", env.is_null() ? nlohmann::json(nullptr)
+                               : nlohmann::json{env["deployment"], env["instance_id"]}}};
+    }
+    return {{"deployment", d["name"]},
+            {"upgrade_domain_count", d["upgrade_domain_count"]},
+            {"instances", instances}};
   }
 };
 
@@ -73,23 +99,36 @@ TEST_F(operations, vip_swap_exchanges_the_slots_and_swapping_again_restores_them
                          20s));
   EXPECT_EQ(seen_slots("production"), (std::set<std::string>{"production"}));
   EXPECT_EQ(seen_slots("staging"), (std::set<std::string>{"staging"}));
+  auto blue = served("production"), green = served("staging");
+  ASSERT_EQ(blue["deployment"], "blue") << blue.dump(1);
+  ASSERT_EQ(green["deployment"], "green") << green.dump(1);
+  // Each port is served by its own instance (id "<deployment>.<instance>").
+  for (auto* s : {&blue, &green})
+    for (auto& [name, i] : (*s)["instances"].items()) {
+      auto dep = (*s)["deployment"].get<std::string>();
+      ASSERT_EQ(i["runs"], (nlohmann::json{dep, dep + "." + name})) << s->dump(1);
+    }
 
+  // The slots exchange what they serve: production is now exactly what staging
+  // served (same deployment, same instances on the same nodes and ports, the
+  // same processes answering there: no restart) and staging what production
+  // served; only the slot each instance sees changes.
   std::string out;
   ASSERT_EQ(ctl({"swap", "--service", "svc", "--wait"}, &out), 0) << out;
   EXPECT_NE(out.find("production -> green, staging -> blue"), std::string::npos) << out;
-  EXPECT_EQ(in_slot("production"), "green");
-  EXPECT_EQ(in_slot("staging"), "blue");
-  EXPECT_EQ(deployment("production")["upgrade_domain_count"], 3);
   ASSERT_TRUE(wait_until([&] { return all_ready("production", 3) && all_ready("staging", 2); },
                          20s));
+  EXPECT_EQ(served("production"), green) << served("production").dump(1);
+  EXPECT_EQ(served("staging"), blue) << served("staging").dump(1);
   EXPECT_EQ(seen_slots("production"), (std::set<std::string>{"production"}));
   EXPECT_EQ(seen_slots("staging"), (std::set<std::string>{"staging"}));
-  // green's instances kept running through the swap (no restart: same ports).
-  EXPECT_EQ(deployment("production")["ready_instances"], 3);
 
+  // Swapping again restores the original assignment, still with no restart.
   ASSERT_EQ(ctl({"swap", "--service", "svc", "--wait", "--output", "json"}, &out), 0) << out;
-  EXPECT_EQ(in_slot("production"), "blue");
-  EXPECT_EQ(in_slot("staging"), "green");
+  ASSERT_TRUE(wait_until([&] { return all_ready("production", 2) && all_ready("staging", 3); },
+                         20s));
+  EXPECT_EQ(served("production"), blue) << served("production").dump(1);
+  EXPECT_EQ(served("staging"), green) << served("staging").dump(1);
   EXPECT_EQ(seen_slots("production"), (std::set<std::string>{"production"}));
   EXPECT_EQ(seen_slots("staging"), (std::set<std::string>{"staging"}));
 }

@@ -1,6 +1,8 @@
 """A real local cluster for the Service Management tests: fabric-coordinator
 and N fabric-node processes on loopback (like tests/integration/process_harness.hpp).
-Children die with the test process (PR_SET_PDEATHSIG)."""
+Children die with the test process (PR_SET_PDEATHSIG). Use it as a context
+manager: `with Cluster(...) as cluster:` removes its directory when the block
+succeeds and keeps the logs when it raises."""
 
 import ctypes
 import json
@@ -96,6 +98,15 @@ class Cluster:
                            + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=120)
         return p.returncode, p.stdout.decode()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """Closes the cluster; its logs are kept when the block raised."""
+        self.ok = exc_type is None
+        self.close()
+        return False
 
     def close(self):
         for p in reversed(self.procs):

@@ -145,6 +145,7 @@ def edges(cluster):
     assert status == 201 and text == "", (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", "/services/hostedservices/edge/")
+    assert status == 200, (status, text)
     svc = parse(text)
     props = svc.getElementsByTagName("HostedServiceProperties")[0]
     assert child(props, "AffinityGroup") == "group-1" and child(props, "Location") is None
@@ -192,6 +193,7 @@ def edges(cluster):
     assert status == 202 and text == "", (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", slots + "pRoDuCtIoN/")
+    assert status == 200, (status, text)
     d = parse(text)
     assert child(d, "DeploymentSlot") == "Production" and child(d, "Name") == "d1", text
     assert child(d, "Locked") == "false" and child(d, "RollbackAllowed") == "false"
@@ -208,6 +210,7 @@ def edges(cluster):
     assert status == 202, (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", "/services/hostedservices/edge/deployments/d2")
+    assert status == 200, (status, text)
     d = parse(text)
     conf = base64.b64decode(child(d, "Configuration")).decode("utf-8")
     assert 'count="3"' in conf and 'encoding="utf-8"' in conf, conf
@@ -233,6 +236,7 @@ def edges(cluster):
     assert status == 202, (status, text)
     c.wait(rid)  # Manual: Succeeded once accepted
     status, text, _ = c.call("GET", slots + "production")
+    assert status == 200, (status, text)
     d = parse(text)
     assert child(d, "Locked") == "true" and child(d, "RollbackAllowed") == "true", text
     u = d.getElementsByTagName("UpgradeStatus")[0]
@@ -263,6 +267,7 @@ def edges(cluster):
     assert status == 202, (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", dep)
+    assert status == 200, (status, text)
     d = parse(text)
     assert [child(i, "InstanceName") for i in d.getElementsByTagName("RoleInstance")] == \
         ["Web_IN_0", "Web_IN_1"], text
@@ -292,26 +297,18 @@ def edges(cluster):
 
 def default_subscription():
     print("-- default --subscription-id")
-    cluster = Cluster(BIN_DIR, nodes=0, subscription=None)
-    try:
+    with Cluster(BIN_DIR, nodes=0, subscription=None) as cluster:
         c = Client(cluster.api_port, DEFAULT_SUB)
         status, text, _ = c.call("GET", "/services/hostedservices")
         assert status == 200 and parse(text).tagName == "HostedServices", (status, text)
         status, text, _ = c.call("GET", "/services/hostedservices", sub="4e1c5a2b-0d5f-4f3e-9a61-2b7c8d9e0f11")
         error_of(status, text, 403, "AuthenticationFailed")
-        cluster.ok = True
-    finally:
-        cluster.close()
 
 
 def main():
     started = time.time()
-    cluster = Cluster(BIN_DIR, nodes=1)
-    try:
+    with Cluster(BIN_DIR, nodes=1) as cluster:
         edges(cluster)
-        cluster.ok = True
-    finally:
-        cluster.close()
     default_subscription()
     print("PASS in %.1fs" % (time.time() - started))
 

@@ -2,8 +2,12 @@
 local cluster (fabric-coordinator + 3 fabric-node processes) through the
 Service Management facade, over plain HTTP, with the guestbook sample
 (samples/guestbook: WebFront x10 + Worker x4, 5 upgrade domains). Every
-returned object is asserted. The server is the C++ coordinator; Python is
-only the client.
+returned object is asserted, every status code exactly. Reboot and reimage
+are checked by their outcome on the instance's disks: a marker on the OS disk
+and one in local storage, written and read through the instance's own port
+(node/README.md), before and after (reboot: both kept, and the port closed in
+between; reimage: OS disk back to the base image, local storage kept). The
+server is the C++ coordinator; Python is only the client.
 
 Usage: sdk_scenario_test.py BIN_DIR REPO_ROOT
 """
@@ -125,12 +129,72 @@ def check_ready_endpoints(dep):
         port = int(ep.local_port)
         assert port > 0 and port not in ports, port
         ports.add(port)
-        conn = http.client.HTTPConnection(i.ip_address, port, timeout=5)
-        conn.request("GET", "/")
-        resp = conn.getresponse()
-        resp.read()
-        assert resp.status < 500, resp.status
-        conn.close()
+        # The instance answers on that port: healthy, and it is this instance
+        # (the node's id: "<deployment>.<instance>").
+        status, body = instance_http(i.ip_address, port, "GET", "/health")
+        assert status == 200, (i.instance_name, status, body)
+        assert json.loads(body) == {"instance_id": "%s.%s" % (dep.name, i.instance_name),
+                                    "state": "ReadyRole"}, body
+
+
+def instance_http(host, port, method, path, body=None, conn=None):
+    """One request on the instance's own port (on `conn` when given, kept
+    open); returns (status, body bytes)."""
+    c = conn or http.client.HTTPConnection(host, port, timeout=5)
+    c.request(method, path, body=body)
+    resp = c.getresponse()
+    data = resp.read()
+    if conn is None:
+        c.close()
+    return resp.status, data
+
+
+def instance_address(sms, name):
+    """(ip, port) of a WebFront instance, from Get Deployment."""
+    d = sms.get_deployment_by_name(SVC, DEP)
+    inst = [i for i in d.role_instance_list if i.instance_name == name]
+    assert len(inst) == 1, name
+    return inst[0].ip_address, int(list(inst[0].instance_endpoints)[0].local_port)
+
+
+# The instance's two disks through the node's agent routes (node/README.md):
+# the OS disk (base image + the instance's layer) and local storage "cache".
+DISKS = ("os", "local/cache")
+
+
+def write_markers(sms, name):
+    """A marker file on each disk of `name`; returns {disk: content}."""
+    ip, port = instance_address(sms, name)
+    markers = {}
+    for disk in DISKS:
+        content = ("%s marker of %s" % (disk, name)).encode()
+        status, body = instance_http(ip, port, "PUT", "/disk/%s/markers/m.txt" % disk, content)
+        assert status == 200, (disk, status, body)
+        assert json.loads(body)["bytes"] == len(content), body
+        markers[disk] = content
+    back = read_markers(sms, name)
+    assert back == {d: (200, c) for d, c in markers.items()}, back
+    return markers
+
+
+def read_markers(sms, name):
+    """{disk: (status, body)} for each marker: (200, content) when the file is
+    there, (404, "missing") when the disk says it does not exist."""
+    ip, port = instance_address(sms, name)
+    out = {}
+    for disk in DISKS:
+        status, body = instance_http(ip, port, "GET", "/disk/%s/markers/m.txt" % disk)
+        if status == 404:
+            assert "no such file or directory" in json.loads(body)["error"], body
+            body = "missing"
+        out[disk] = (status, body)
+    return out
+
+
+def base_image_file(sms, name):
+    """(status, body) of a file of the base image, seen through the OS disk."""
+    ip, port = instance_address(sms, name)
+    return instance_http(ip, port, "GET", "/disk/os/app/VERSION")
 
 
 def wait_all_ready(sms, slot, count):
@@ -250,9 +314,40 @@ def scenario(cluster):
     assert d.configuration == CSCFG_SCALED
     check_ready_endpoints(d)
 
-    step("reboot and reimage an instance")
+    step("reboot and reimage an instance: the disks after each (markers)")
+    # The reboot quirk (a reboot that degenerates into a reimage) is off: no
+    # probability was set, so a reboot must keep the OS disk.
+    conf = cluster.fabric_get("/fabric/v1/services/%s/deployments/staging/configuration" % SVC)
+    assert conf["reboot_reimage_probability"] == 0, conf
+    assert conf["instance_reboot_reimage_probability"] == {}, conf
+    base = (200, b"guestbook v1\n")
+    markers = {}
+    for name in ("WebFront_IN_0", "WebFront_IN_1"):
+        assert base_image_file(sms, name) == base
+        markers[name] = write_markers(sms, name)
+    # A connection opened before the reboot: the guest going down closes the
+    # instance's port, so a reboot that did nothing would leave it open.
+    ip, port = instance_address(sms, "WebFront_IN_0")
+    before = http.client.HTTPConnection(ip, port, timeout=5)
+    assert instance_http(ip, port, "GET", "/health", conn=before)[0] == 200
     wait_op(sms, sms.reboot_role_instance(SVC, DEP, "WebFront_IN_0"))
+    try:
+        outcome = instance_http(ip, port, "GET", "/health", conn=before)
+    except (ConnectionError, http.client.HTTPException) as e:
+        outcome = type(e).__name__
+    before.close()
+    assert isinstance(outcome, str), "the port stayed open through the reboot: %r" % (outcome,)
+    # Reboot: OS disk and local storage kept.
+    after = read_markers(sms, "WebFront_IN_0")
+    assert after == {d: (200, c) for d, c in markers["WebFront_IN_0"].items()}, after
+    assert base_image_file(sms, "WebFront_IN_0") == base
     wait_op(sms, sms.reimage_role_instance(SVC, DEP, "WebFront_IN_1"))
+    # Reimage: the OS disk reset to the base image (the marker gone, the
+    # image's files there), local storage kept.
+    after = read_markers(sms, "WebFront_IN_1")
+    assert after == {"os": (404, "missing"),
+                     "local/cache": (200, markers["WebFront_IN_1"]["local/cache"])}, after
+    assert base_image_file(sms, "WebFront_IN_1") == base
     d = sms.get_deployment_by_name(SVC, DEP)
     check_instances(d, 12, 4, "ReadyRole")
     expect_http_error(lambda: sms.reboot_role_instance(SVC, DEP, "WebFront_IN_99"),
@@ -310,12 +405,8 @@ def scenario(cluster):
 
 def main():
     started = time.time()
-    cluster = Cluster(BIN_DIR, nodes=3)
-    try:
+    with Cluster(BIN_DIR, nodes=3) as cluster:
         scenario(cluster)
-        cluster.ok = True
-    finally:
-        cluster.close()
     print("PASS in %.1fs" % (time.time() - started))
 
 
