@@ -60,6 +60,15 @@ struct sim_config {
   /// Where disks and the coordinator's images live; a fresh temp dir when
   /// empty (removed by the destructor unless keep_dir()).
   std::filesystem::path dir;
+  /// Journal the model in a real journal::model_store (SQLite in
+  /// journal_dir(), sync off, not locked, a snapshot every
+  /// `journal_snapshot_every` commits) instead of in memory, so that a
+  /// workload can replay it (journal::model_store::open) and compare.
+  bool journaled = false;
+  int journal_snapshot_every = 40;
+  /// Further images, each a distinct tree named after the image, in the
+  /// coordinator's catalog and preloaded on every node (upgrade targets).
+  std::vector<std::string> extra_images;
 };
 
 /// FABRIC_SIM_SEED when set (replay), else `fallback`.
@@ -123,6 +132,9 @@ public:
   std::set<std::string> on_disk(const std::string& node) const;
 
   const sim_config& config() const { return cfg_; }
+  /// The journal's data directory (journal::model_store::open it with
+  /// exclusive = false); empty unless config().journaled.
+  std::filesystem::path journal_dir() const;
   const std::filesystem::path& dir() const { return cfg_.dir; }
   /// Keeps the temp dir after destruction (for a failing seed).
   void keep_dir() { keep_dir_ = true; }
