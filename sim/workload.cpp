@@ -588,6 +588,7 @@ upgrade_result run_upgrade_scenario(uint64_t seed, const upgrade_workload_config
   sc.tick = cfg.tick;
   sc.phase_ms = cfg.phase_ms;
   sc.journaled = true;
+  sc.journal_snapshot_every = 16;  // replays cross snapshots and compaction
   sc.extra_images = {target_image};
   cluster c{sc};
   step_checker checker{c, res};
@@ -655,8 +656,8 @@ upgrade_result run_upgrade_scenario(uint64_t seed, const upgrade_workload_config
   // Mid-walk: once this many UDs are walked and a UD is being walked, after a delay.
   int rollback_after = res.mode == walk_mode::simultaneous
                          ? 0
-                         : uniform(rng, 0, shape.upgrade_domains - 1);
-  auto rollback_delay = uniform_ms(rng, ms(0), ms(100));
+                         : uniform(rng, 0, (shape.upgrade_domains - 1) / 2);
+  auto rollback_delay = uniform_ms(rng, ms(0), ms(60));
 
   auto started = start_op(c, up);
   checker.check(where("upgrade"));

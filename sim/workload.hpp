@@ -108,7 +108,7 @@ struct upgrade_workload_config {
   ms fault_gap_min{60};     ///< between two fault actions: uniform in [min, max]
   ms fault_gap_max{400};
   bool lossy_network = false;  ///< also drop / duplicate / reorder frames
-  double rollback_chance = 0.35;
+  double rollback_chance = 0.5;
   ms recover{20000};        ///< after faults heal: bound to settle
   ms think_max{150};        ///< Manual: the operator walks after [0, think_max]
   double premature_walk_chance = 0.3;  ///< Manual: try a UD out of order first
