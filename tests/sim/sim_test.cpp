@@ -322,6 +322,52 @@ TEST(sim_upgrade, DISABLED_unrestricted_faults_find_no_bug) {
   EXPECT_EQ(failed, 0);
 }
 
+// The known coordinator bugs the default workload steers around, one seed
+// each with only that knob off (sim/README.md "Findings"). Disabled until the
+// owners fix them; --gtest_also_run_disabled_tests runs them.
+void expect_seed_passes(uint64_t seed, const upgrade_workload_config& cfg) {
+  auto res = run_upgrade_scenario(seed, cfg);
+  EXPECT_TRUE(res.ok()) << res.report();
+}
+
+// A Manual walk rolled back in Manual mode deadlocks: the forward walk's walk
+// operation (UD k During) stays InProgress, waiting for UD k in the
+// rollback's walked list, and blocks (409) the operator's walk of UD k in
+// the rollback, the only way to get there.
+TEST(sim_upgrade, DISABLED_bug_a_manual_rollback_mid_walk_completes) {
+  upgrade_workload_config cfg;
+  cfg.manual_rollback_in_manual = true;
+  expect_seed_passes(97, cfg);
+}
+
+// An upgrade command lost to a node that is back (restart, partition healed)
+// before the failure detector declared it down is never sent again: the walk
+// waits for the instance until the per-instance timeout (30 min).
+TEST(sim_upgrade, DISABLED_bug_b_a_lost_upgrade_command_does_not_stall_the_walk) {
+  upgrade_workload_config cfg;
+  cfg.min_outage = ms(0);
+  expect_seed_passes(92, cfg);
+}
+
+// A rollback started while an instance's upgrade command is unanswered (its
+// node cut off) completes at once: the planner counts the instance as done
+// (observed on the rollback's version), though it is going to the forward
+// target; it ends on v2 with the deployment on base and no upgrade in flight.
+TEST(sim_upgrade, DISABLED_bug_c_a_rollback_brings_back_instances_in_flight) {
+  upgrade_workload_config cfg;
+  cfg.rollback_only_when_reachable = false;
+  expect_seed_passes(30, cfg);
+}
+
+// After a whole FD was unreachable, healing put a role's instances in the
+// other FD; once the FD is back nothing spreads them again (domain.md: a role
+// with >= 2 instances spans >= 2 FDs).
+TEST(sim_upgrade, DISABLED_bug_d_roles_span_two_fds_again_after_an_fd_returns) {
+  upgrade_workload_config cfg;
+  cfg.keep_every_fd = false;
+  expect_seed_passes(15, cfg);
+}
+
 TEST(sim_upgrade, same_seed_same_walk) {
   upgrade_workload_config cfg;
   auto seed = seed_from_env().value_or(17);
