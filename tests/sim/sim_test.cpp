@@ -213,7 +213,7 @@ upgrade_totals run_upgrade_seeds(uint64_t first, int count, bool* replaying) {
     EXPECT_GT(res.faults[fault_kind::kill] + res.faults[fault_kind::partition], 0)
       << "seed " << seed << " injected no crash and no partition\n" << res.report();
     EXPECT_GT(res.replay_checks, 0) << res.report();
-    if (*replaying)
+    if (*replaying && res.ok())  // (a failure prints it above)
       std::printf("%s", res.report().c_str());  // what the seed did, step by step
     else
       std::printf("[sim-upgrade] %s\n", res.summary().c_str());
