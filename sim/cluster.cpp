@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <unistd.h>
 #include <mutex>
 #include <sstream>
 
@@ -78,6 +79,16 @@ std::optional<uint64_t> seed_from_env() {
   }
 }
 
+std::string scratch_base() {
+  if (const char* v = std::getenv("FABRIC_SIM_TMPDIR"); v && *v)
+    return v;
+  std::error_code ec;
+  if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0)
+    return "/dev/shm";
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
 bool serving(const std::string& state) {
   return state == "StartingRole" || state == "ReadyRole" || state == "BusyRole";
 }
@@ -117,8 +128,7 @@ struct cluster::impl {
 cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<impl>()),
                                    rng_(cfg_.seed) {
   if (cfg_.dir.empty()) {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base ? base : "/tmp") + "/fabric-sim-XXXXXX";
+    std::string templ = scratch_base() + "/fabric-sim-XXXXXX";
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
     cfg_.dir = ::mkdtemp(buf.data()) ? std::string(buf.data()) : std::string("/tmp/fabric-sim");

@@ -57,8 +57,8 @@ struct sim_config {
   /// Phase durations sent to nodes (coordinator default).
   std::map<std::string, uint32_t> phase_ms{
     {"create_vm", 20}, {"start_vm", 20}, {"start_role", 20}};
-  /// Where disks and the coordinator's images live; a fresh temp dir when
-  /// empty (removed by the destructor unless keep_dir()).
+  /// Where disks and the coordinator's images live; a fresh temp dir under
+  /// scratch_base() when empty (removed by the destructor unless keep_dir()).
   std::filesystem::path dir;
   /// Journal the model in a real journal::model_store (SQLite in
   /// journal_dir(), sync off, not locked, a snapshot every
@@ -73,6 +73,12 @@ struct sim_config {
 
 /// FABRIC_SIM_SEED when set (replay), else `fallback`.
 std::optional<uint64_t> seed_from_env();
+
+/// Where a cluster makes its temp dir: FABRIC_SIM_TMPDIR when set, else
+/// /dev/shm when writable (RAM: the simulated disks and journal need no
+/// durability, and a disk-backed /tmp made 200 upgrade seeds 10x slower),
+/// else TMPDIR, else /tmp.
+std::string scratch_base();
 
 class cluster {
 public:
