@@ -2,9 +2,10 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <unistd.h>
 #include <mutex>
 #include <sstream>
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
