@@ -305,6 +305,7 @@ api_result walk(controller& c, operation& op, const operation_request& req) {
   }
   model::update_upgrade e{req.service, s, next->current_upgrade_domain, next->current_state,
                           next->walked, std::nullopt};
+  auto name = d->name;  // the commit replaces the model (journaled port): `d` dangles after it
   if (auto st = c.commit(e); !st)
     return api_error(500, "InternalError", st.err().to_string());
   auto service = req.service;
@@ -315,8 +316,8 @@ api_result walk(controller& c, operation& op, const operation_request& req) {
     auto& w = dd->upgrade->walked;
     return std::find(w.begin(), w.end(), ud) != w.end();
   };
-  spdlog::info("walk {} of {}: UD {}", op.id, d->name, ud);
-  return {202, {{"deployment", d->name}, {"upgrade_domain", ud}}};
+  spdlog::info("walk {} of {}: UD {}", op.id, name, ud);
+  return {202, {{"deployment", name}, {"upgrade_domain", ud}}};
 }
 
 /// POST .../rollback {"mode"?}

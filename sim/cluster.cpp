@@ -5,6 +5,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <spdlog/spdlog.h>
@@ -12,6 +14,7 @@
 #include "actors/bridge.hpp"
 #include "coordinator/controller_actor.hpp"
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/journal_port.hpp"
 #include "coordinator/membership_actor.hpp"
 #include "coordinator/reconcile.hpp"
 #include "node/disk/image_store.hpp"
@@ -77,6 +80,16 @@ std::optional<uint64_t> seed_from_env() {
   }
 }
 
+std::string scratch_base() {
+  if (const char* v = std::getenv("FABRIC_SIM_TMPDIR"); v && *v)
+    return v;
+  std::error_code ec;
+  if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0)
+    return "/dev/shm";
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
 bool serving(const std::string& state) {
   return state == "StartingRole" || state == "ReadyRole" || state == "BusyRole";
 }
@@ -100,10 +113,11 @@ struct cluster::impl {
   std::shared_ptr<transport::inmem_network> net;
   std::shared_ptr<transport::inmem_endpoint> coord_ep;
   std::unique_ptr<actors::transport_bridge> coord_bridge;
-  coordinator::memory_model_port store;
+  std::unique_ptr<coordinator::model_port> store;  ///< memory, or journaled
   std::unique_ptr<coordinator::image_catalog> images;
   fs::path image_tree;
   std::string digest;
+  std::vector<fs::path> extra_trees;  ///< sim_config::extra_images
   caf::actor controller;
   caf::actor membership;
   caf::actor image_server;
@@ -115,8 +129,7 @@ struct cluster::impl {
 cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<impl>()),
                                    rng_(cfg_.seed) {
   if (cfg_.dir.empty()) {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base ? base : "/tmp") + "/fabric-sim-XXXXXX";
+    std::string templ = scratch_base() + "/fabric-sim-XXXXXX";
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
     cfg_.dir = ::mkdtemp(buf.data()) ? std::string(buf.data()) : std::string("/tmp/fabric-sim");
@@ -154,12 +167,37 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
     }
   }
 
+  for (auto& name : cfg_.extra_images) {
+    auto tree = cfg_.dir / ("image-" + name);
+    fs::create_directories(tree / "site");
+    std::ofstream(tree / "site" / "index.html") << "<h1>sim " << name << "</h1>\n";
+    disk::image_store scratch{cfg_.dir / "scratch"};
+    std::ostringstream archive;
+    auto d = scratch.import_directory(tree);
+    if (!d || !scratch.export_image(*d, archive).ok() || !im.images->add(name, archive.str()))
+      spdlog::error("sim: cannot add the image {}", name);
+    im.extra_trees.push_back(tree);
+  }
+  if (cfg_.journaled) {
+    journal::model_store_options o;
+    o.journal.sync = journal::sync_mode::off;
+    o.journal.exclusive = false;
+    o.snapshot_every = cfg_.journal_snapshot_every;
+    auto st = journal::model_store::open(journal_dir().string(), o);
+    if (st)
+      im.store = std::make_unique<coordinator::journal_model_port>(std::move(*st));
+    else
+      spdlog::error("sim: journal: {}", st.err().to_string());
+  }
+  if (!im.store)
+    im.store = std::make_unique<coordinator::memory_model_port>();
+
   coordinator::controller_config ccfg;
   ccfg.phase_durations_ms = cfg_.phase_ms;
   ccfg.operation_prefix = "sim";
   ccfg.unseen_node_grace = cfg_.heartbeat * (cfg_.missed_heartbeats + 1);
   ccfg.command_retry = ms(1000);
-  core_ = std::make_shared<coordinator::controller>(im.store, im.images.get(), ccfg);
+  core_ = std::make_shared<coordinator::controller>(*im.store, im.images.get(), ccfg);
   auto out = std::static_pointer_cast<transport::transport>(im.coord_ep);
   im.controller = im.sys->spawn(coordinator::controller_actor, core_, out);
   im.image_server = im.sys->spawn(coordinator::image_server_actor,
@@ -185,6 +223,9 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
     disk::image_store store{n.dir};
     if (auto d = store.import_directory(im.image_tree); !d || *d != im.digest)
       spdlog::error("sim: cannot preload the image on {}", n.name);
+    for (auto& tree : im.extra_trees)
+      if (!store.import_directory(tree))
+        spdlog::error("sim: cannot preload {} on {}", tree.filename().string(), n.name);
     auto& slot = im.nodes[n.name];
     slot = std::move(n);
     start_node(slot);
@@ -328,6 +369,10 @@ void cluster::restart_node(const std::string& name) {
     return;
   start_node(i->second);
   impl_->run();
+}
+
+fs::path cluster::journal_dir() const {
+  return cfg_.journaled ? cfg_.dir / "journal" : fs::path();
 }
 
 bool cluster::alive(const std::string& name) const {

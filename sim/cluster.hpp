@@ -57,13 +57,28 @@ struct sim_config {
   /// Phase durations sent to nodes (coordinator default).
   std::map<std::string, uint32_t> phase_ms{
     {"create_vm", 20}, {"start_vm", 20}, {"start_role", 20}};
-  /// Where disks and the coordinator's images live; a fresh temp dir when
-  /// empty (removed by the destructor unless keep_dir()).
+  /// Where disks and the coordinator's images live; a fresh temp dir under
+  /// scratch_base() when empty (removed by the destructor unless keep_dir()).
   std::filesystem::path dir;
+  /// Journal the model in a real journal::model_store (SQLite in
+  /// journal_dir(), sync off, not locked, a snapshot every
+  /// `journal_snapshot_every` commits) instead of in memory, so that a
+  /// workload can replay it (journal::model_store::open) and compare.
+  bool journaled = false;
+  int journal_snapshot_every = 40;
+  /// Further images, each a distinct tree named after the image, in the
+  /// coordinator's catalog and preloaded on every node (upgrade targets).
+  std::vector<std::string> extra_images;
 };
 
 /// FABRIC_SIM_SEED when set (replay), else `fallback`.
 std::optional<uint64_t> seed_from_env();
+
+/// Where a cluster makes its temp dir: FABRIC_SIM_TMPDIR when set, else
+/// /dev/shm when writable (RAM: the simulated disks and journal need no
+/// durability, and a disk-backed /tmp made 200 upgrade seeds 10x slower),
+/// else TMPDIR, else /tmp.
+std::string scratch_base();
 
 class cluster {
 public:
@@ -123,6 +138,9 @@ public:
   std::set<std::string> on_disk(const std::string& node) const;
 
   const sim_config& config() const { return cfg_; }
+  /// The journal's data directory (journal::model_store::open it with
+  /// exclusive = false); empty unless config().journaled.
+  std::filesystem::path journal_dir() const;
   const std::filesystem::path& dir() const { return cfg_.dir; }
   /// Keeps the temp dir after destruction (for a failing seed).
   void keep_dir() { keep_dir_ = true; }
