@@ -14,7 +14,7 @@
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/membership_actor.hpp"
 #include "coordinator/reconcile.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "node/disk/instance_disks.hpp"
 #include "node/instance_manager.hpp"
 #include "node/node_actor.hpp"
@@ -143,7 +143,7 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
   if (auto st = im.images->load(); !st)
     spdlog::error("sim: image catalog: {}", st.err().to_string());
   {
-    disk::image_store scratch{cfg_.dir / "scratch"};
+    images::image_store scratch{cfg_.dir / "scratch"};
     auto d = scratch.import_directory(im.image_tree);
     if (d) {
       im.digest = *d;
@@ -182,7 +182,7 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
     n.fault_domain = i % std::max(1, cfg_.fault_domains);
     n.dir = cfg_.dir / n.name;
     fs::create_directories(n.dir);
-    disk::image_store store{n.dir};
+    images::image_store store{n.dir};
     if (auto d = store.import_directory(im.image_tree); !d || *d != im.digest)
       spdlog::error("sim: cannot preload the image on {}", n.name);
     auto& slot = im.nodes[n.name];
