@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/bridge.hpp"
+#include "coordinator/assembly.hpp"
 #include "coordinator/controller_actor.hpp"
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/membership_actor.hpp"
@@ -160,21 +161,20 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
   ccfg.unseen_node_grace = cfg_.heartbeat * (cfg_.missed_heartbeats + 1);
   ccfg.command_retry = ms(1000);
   core_ = std::make_shared<coordinator::controller>(im.store, im.images.get(), ccfg);
-  auto out = std::static_pointer_cast<transport::transport>(im.coord_ep);
-  im.controller = im.sys->spawn(coordinator::controller_actor, core_, out);
-  im.image_server = im.sys->spawn(coordinator::image_server_actor,
-                                  static_cast<const coordinator::image_catalog*>(im.images.get()),
-                                  out, std::size_t{1} << 20);
-  coordinator::membership_actor_config mcfg;
-  mcfg.detector = {cfg_.heartbeat, cfg_.missed_heartbeats};
-  mcfg.first_epoch = 1;
-  mcfg.listener = im.controller;
-  im.membership = im.sys->spawn(coordinator::membership_actor, mcfg, out);
+  // The same assembly as fabric-coordinator (coordinator/assembly.hpp), on
+  // the in-memory transport; every actor on the deterministic scheduler.
+  coordinator::assembly_config acfg;
+  acfg.membership.detector = {cfg_.heartbeat, cfg_.missed_heartbeats};
+  acfg.membership.first_epoch = 1;
+  acfg.dedicated_threads = false;
+  auto spawned = coordinator::spawn_coordinator_actors(
+    *im.sys, core_, im.images.get(), std::static_pointer_cast<transport::transport>(im.coord_ep),
+    acfg);
+  im.controller = spawned.controller;
+  im.image_server = spawned.image_server;
+  im.membership = spawned.membership;
   im.coord_bridge = std::make_unique<actors::transport_bridge>(*im.coord_ep);
-  im.coord_bridge->route(protocol::instance_report::type_id, im.controller);
-  im.coord_bridge->route(protocol::instance_command_result::type_id, im.controller);
-  im.coord_bridge->route(protocol::image_request::type_id, im.image_server);
-  im.coord_bridge->route_default(im.membership);
+  spawned.route(*im.coord_bridge);
 
   for (int i = 0; i < cfg_.nodes; ++i) {
     sim_node n;
