@@ -6,11 +6,11 @@
 //
 // Every body:
 // - has the default namespace xmlns="http://schemas.microsoft.com/windowsazure"
-//   on its root and no prefixed alias of it (Node's lookup, notes §0.6);
+//   on its root and no prefixed alias of it (Node's SDK looks elements up by it);
 // - is compact (no indentation: minidom would read whitespace as text), with
 //   no XML declaration, UTF-8;
 // - uses the documented element casing (PrivateID, ID, IpAddress) and the
-//   element order of the real service (notes §2);
+//   element order of the real service;
 // - writes booleans as lowercase true/false, Label and Configuration base64.
 //
 // Deployment specifics: DeploymentSlot is "Production" / "Staging";
