@@ -29,7 +29,7 @@
 #include <zmq.hpp>
 
 #include "bench/bench_models.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "protocol/codec.hpp"
 #include "tests/integration/process_harness.hpp"
 
@@ -104,7 +104,7 @@ struct coordinator_proc {
   double deploy(int count, const std::string& scratch) {
     fs::create_directories(scratch + "/tree/site");
     std::ofstream(scratch + "/tree/site/index.html") << "<h1>scale</h1>\n";
-    fabric::disk::image_store store{scratch + "/store"};
+    fabric::images::image_store store{scratch + "/store"};
     auto digest = store.import_directory(scratch + "/tree");
     if (!digest)
       return -1;

@@ -37,7 +37,7 @@
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/journal_port.hpp"
 #include "coordinator/upgrade_ops.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "protocol/codec.hpp"
 #include "tests/integration/process_harness.hpp"
 
@@ -56,7 +56,7 @@ double ms_since(clock_type::time_point t0) {
 std::string image_archive(const fs::path& scratch, const std::string& content) {
   fs::create_directories(scratch / "tree" / "bin");
   std::ofstream(scratch / "tree" / "bin" / "app") << content;
-  disk::image_store store{scratch / "store"};
+  images::image_store store{scratch / "store"};
   auto digest = store.import_directory(scratch / "tree");
   std::ostringstream out;
   if (!digest || !store.export_image(*digest, out).ok())

@@ -14,7 +14,7 @@
 #include "cli/command_support.hpp"
 #include "cli/offline_commands.hpp"
 #include "cli/table.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 
 namespace fabric::cli {
 
@@ -276,7 +276,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
     }
     // Import into a scratch store, then export in the transfer format.
     auto scratch = fs::temp_directory_path() / ("fabricctl-image-" + std::to_string(::getpid()));
-    disk::image_store store{scratch};
+    images::image_store store{scratch};
     auto cleanup = [&] {
       // Image trees are read-only: give write permission back before removing.
       for (auto& e : fs::recursive_directory_iterator(scratch, ec))

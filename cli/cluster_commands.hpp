@@ -15,8 +15,9 @@
 //   operation ID                                  one operation's status
 //   image upload NAME DIR                         exports DIR (a directory
 //                                                 tree; tarballs are not read)
-//                                                 in the node/disk transfer
-//                                                 format and uploads it
+//                                                 in the image transfer
+//                                                 format (images/) and
+//                                                 uploads it
 //   image list
 //
 // Global: --coordinator URL (else $FABRIC_COORDINATOR, else

@@ -8,7 +8,7 @@
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
 #include "model/service_model_parser.hpp"
-#include "sm_api/responses.hpp"
+#include "model/service_model_writer.hpp"
 
 namespace fabric::cli {
 
@@ -180,7 +180,7 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
     }
     role->instance_count = sc->count;  // the coordinator checks the count
     auto r = api.put(deployment_path(*sc) + "/configuration",
-                     sm_api::render_service_configuration(*cfg), "application/xml");
+                     model::render_service_configuration(*cfg), "application/xml");
     std::string what = "scale of " + sc->role + " to " + std::to_string(sc->count) + " accepted";
     exit_code = run_op(app, *sc, r, api, what);
   });

@@ -13,7 +13,7 @@
 #include "model/disk_rule.hpp"
 #include "model/placement.hpp"
 #include "model/service_model_parser.hpp"
-#include "sm_api/responses.hpp"
+#include "model/service_model_writer.hpp"
 
 namespace fabric::coordinator {
 
@@ -569,7 +569,7 @@ api_result get_configuration(const controller& c, const std::string& service,
           {{"service", service},
            {"slot", model::to_string(t->in_slot)},
            {"deployment", d.name},
-           {"configuration", sm_api::render_service_configuration(d.configuration)},
+           {"configuration", model::render_service_configuration(d.configuration)},
            {"roles", roles},
            {"reboot_reimage_probability", d.reboot_reimage_probability},
            {"instance_reboot_reimage_probability", per_instance}}};

@@ -101,7 +101,7 @@ result<image_entry> image_catalog::add(const std::string& name, std::string_view
   if (archive.size() < magic.size() + 65 || archive.substr(0, magic.size()) != magic
       || archive[magic.size() + 64] != '\n'
       || !is_hex_digest(archive.substr(magic.size(), 64)))
-    return error{"not an image archive: expected the node/disk transfer format "
+    return error{"not an image archive: expected fabric's image transfer format "
                  "(\"FABIMG1\", a 64 hex digest, records)"};
   std::string digest{archive.substr(magic.size(), 64)};
   // Always received and verified, even when the digest is stored already: a
@@ -154,7 +154,7 @@ std::vector<image_entry> image_catalog::list() const {
 bool image_catalog::contains(const std::string& digest) const { return store_.contains(digest); }
 
 status image_catalog::export_image(const std::string& digest,
-                                   const disk::image_store::chunk_sink& sink,
+                                   const images::image_store::chunk_sink& sink,
                                    std::size_t chunk_bytes) const {
   return store_.export_image(digest, sink, chunk_bytes);
 }

@@ -1,12 +1,12 @@
 #pragma once
 
-// The coordinator's images: a disk::image_store under `<data-dir>/images`
-// (content-addressed, see node/disk/README.md) plus a name -> digest index
+// The coordinator's images: an images::image_store under `<data-dir>/images`
+// (content-addressed, see images/README.md) plus a name -> digest index
 // kept in `<data-dir>/image-index.json`, rewritten atomically (temp file,
 // fsync, rename) on every change:
 //   {"version": 1, "images": {"<name>": {"digest": "<64 hex>", "size": <bytes>}}}
 //
-// Uploads arrive in the node/disk transfer format (the format export_image
+// Uploads arrive in the transfer format of images/README.md (what export_image
 // writes: "FABIMG1\n<digest>\n" then records); the digest in the header is
 // checked against the received tree before anything is installed or named.
 // Re-uploading a name points it at the new digest (the old image stays).
@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "model/result.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 
 namespace fabric::coordinator {
 
@@ -61,14 +61,14 @@ public:
   bool contains(const std::string& digest) const;
 
   /// Streams stored image `digest` in chunks of at most `chunk_bytes`.
-  status export_image(const std::string& digest, const disk::image_store::chunk_sink& sink,
+  status export_image(const std::string& digest, const images::image_store::chunk_sink& sink,
                       std::size_t chunk_bytes = 1 << 20) const;
 
 private:
   status save_locked() const;
 
   std::filesystem::path dir_;
-  disk::image_store store_;
+  images::image_store store_;
   mutable std::mutex mtx_;
   std::map<std::string, image_entry> index_;
 };

@@ -1,5 +1,6 @@
-// fabric-coordinator: the fabric controller process (first version:
-// membership and failure detection). See coordinator/README.md.
+// fabric-coordinator: the fabric controller process: parses the options,
+// opens the journal and catalogs, assembles the actors (assembly.hpp) on
+// ZeroMQ, serves the APIs until SIGINT/SIGTERM. See coordinator/README.md.
 
 #include <algorithm>
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "actors/bridge.hpp"
 #include "actors/stop_signals.hpp"
 #include "coordinator/api_server.hpp"
+#include "coordinator/assembly.hpp"
 #include "coordinator/controller_actor.hpp"
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/journal_port.hpp"
@@ -229,24 +231,20 @@ int main(int argc, char** argv) {
   ccfg.seed = seed;
   spdlog::info("reboot-quirk RNG seed {} (repeat a run with --seed {})", seed, seed);
   auto core = std::make_shared<coordinator::controller>(model_port, &images, ccfg);
-  auto controller = sys.spawn(coordinator::controller_actor, core, wire);
-  auto image_server = sys.spawn<caf::detached>(
-    coordinator::image_server_actor, static_cast<const coordinator::image_catalog*>(&images),
-    wire, std::size_t{1} << 20);
-  mcfg.listener = controller;
+  coordinator::assembly_config acfg;
+  acfg.membership = mcfg;
   if (metrics)
-    mcfg.observer = std::make_shared<coordinator::membership_metrics>(*metrics);
-  // Detached (its own thread): heartbeats and failure-detector checks must
-  // not wait behind the controller's work on the scheduler's threads.
-  auto membership = sys.spawn<caf::detached>(coordinator::membership_actor, mcfg, wire);
+    acfg.membership.observer = std::make_shared<coordinator::membership_metrics>(*metrics);
+  // Membership and image server detached (coordinator/assembly.hpp).
+  acfg.dedicated_threads = true;
+  auto spawned = coordinator::spawn_coordinator_actors(sys, core, &images, wire, acfg);
+  const auto& controller = spawned.controller;
+  const auto& membership = spawned.membership;
 
   protocol::decode_limits limits;
   limits.max_frame_bytes = max_frame;
   actors::transport_bridge bridge{*wire, limits};
-  bridge.route(protocol::instance_report::type_id, controller);
-  bridge.route(protocol::instance_command_result::type_id, controller);
-  bridge.route(protocol::image_request::type_id, image_server);
-  bridge.route_default(membership);
+  spawned.route(bridge);
   bridge.start();
   caf::actor refresher;
   if (metrics) {
@@ -276,9 +274,9 @@ int main(int argc, char** argv) {
   sm_server::sm_facade sm{sys, controller, packages, &images, smcfg};
   sm.add_routes(api.server());
   auto stop_actors = [&] {
-    for (auto& a : {membership, controller, image_server, refresher})
-      if (a)
-        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    spawned.stop();
+    if (refresher)
+      caf::anon_send_exit(refresher, caf::exit_reason::user_shutdown);
   };
   if (!api.start(api_host, api_port)) {
     bridge.stop();

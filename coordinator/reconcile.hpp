@@ -4,7 +4,7 @@
 // a node that (re-)registers, where to re-place the instances of a node that
 // was declared down, and the instance_spec of an instance. The controller
 // actor only carries these decisions out (journal the edits, send the
-// commands). See docs/runtime-contract.md ("Reconcile").
+// commands). See coordinator/README.md ("Reconcile").
 //
 // Wire names: a node keys an instance's disks by the spec's `name` alone,
 // and instance_report carries only that name, so the name must be unique in

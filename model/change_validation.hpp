@@ -2,7 +2,7 @@
 
 // Change validation: given the current and the new service model (definition
 // and configuration), which update paths allow the change, and why not
-// (docs/domain.md §3, service-management-api.md §4.1):
+// (docs/domain.md §3):
 //
 //   finding code                 in place          VIP swap   delete+deploy
 //   endpoints_changed            yes               NO         yes

@@ -2,8 +2,9 @@
 
 // The in-place upgrade planner: a pure function from (deployment, health
 // snapshot, policy, now) to the next actions, as data. The coordinator's
-// upgrade actor carries the actions out and calls plan_next again on every
-// tick or report (docs/architecture.md "Decide in pure code, act in actors").
+// upgrade engine, run on the controller actor, carries the actions out and
+// calls plan_next again on every tick or report (docs/architecture.md "Decide
+// in pure code, act in actors").
 //
 // The walk (one upgrade_status per deployment, see deployment.hpp):
 //

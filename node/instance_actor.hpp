@@ -48,7 +48,7 @@
 #include "model/disk_rule.hpp"
 #include "model/instance_state.hpp"
 #include "model/lifecycle.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "node/disk/instance_disks.hpp"
 #include "node/endpoints/http_ports.hpp"
 #include "protocol/messages.hpp"

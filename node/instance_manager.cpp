@@ -142,7 +142,7 @@ void run(self_ptr self, instance_manager_state::queued& q) {
 /// starts the fetches the others need.
 void drain(self_ptr self) {
   auto& st = self->state;
-  disk::image_store images{st.config.env->data_dir};
+  images::image_store images{st.config.env->data_dir};
   std::set<std::string> blocked;
   for (auto it = st.waiting.begin(); it != st.waiting.end();) {
     const auto& name = it->cmd.instance.name;

@@ -8,7 +8,7 @@
 //   node_actor ──request(instance_command)──► instance_manager
 //                                               │ image missing? image_request ─► coordinator
 //                                               │   (command queued; image_chunk*s arrive as
-//                                               │    peer_message, fed to disk::image_receiver,
+//                                               │    peer_message, fed to images::image_receiver,
 //                                               │    digest verified, then the queue drains)
 //                                               ▼
 //                                         instance actor (one per instance, linked)
@@ -43,7 +43,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "node/instance_actor.hpp"
 #include "protocol/messages.hpp"
 
@@ -83,7 +83,7 @@ struct instance_manager_state {
     caf::typed_response_promise<protocol::instance_command_result> rp;
   };
   struct fetch {
-    std::optional<disk::image_receiver> rx;
+    std::optional<images::image_receiver> rx;
     std::string error; ///< set when the transfer failed
   };
 

@@ -1,7 +1,7 @@
 #include "node/metrics_bridge.hpp"
 
 #include "monitoring/wire_transport.hpp"
-#include "node/disk/fs_util.hpp"
+#include "images/fs_util.hpp"
 #include "node/disk/instance_disks.hpp"
 
 namespace fabric::node {
@@ -15,11 +15,11 @@ disk_usage scan_disk_usage(const fs::path& data_dir) {
     return out;
   for (auto& spec : *listed) {
     auto dir = data_dir / "instances" / spec.instance;
-    if (auto b = disk::detail::tree_bytes(dir / "os" / "layer"))
+    if (auto b = images::detail::tree_bytes(dir / "os" / "layer"))
       out.os_layer_bytes += *b;
     for (auto& r : spec.resources) {
       out.local_quota_bytes += r.size_mb * 1024 * 1024;
-      if (auto b = disk::detail::tree_bytes(dir / "local" / r.name))
+      if (auto b = images::detail::tree_bytes(dir / "local" / r.name))
         out.local_used_bytes += *b;
     }
     ++out.instances;

@@ -12,12 +12,13 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/bridge.hpp"
+#include "coordinator/assembly.hpp"
 #include "coordinator/controller_actor.hpp"
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/journal_port.hpp"
 #include "coordinator/membership_actor.hpp"
 #include "coordinator/reconcile.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "node/disk/instance_disks.hpp"
 #include "node/instance_manager.hpp"
 #include "node/node_actor.hpp"
@@ -156,7 +157,7 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
   if (auto st = im.images->load(); !st)
     spdlog::error("sim: image catalog: {}", st.err().to_string());
   {
-    disk::image_store scratch{cfg_.dir / "scratch"};
+    images::image_store scratch{cfg_.dir / "scratch"};
     auto d = scratch.import_directory(im.image_tree);
     if (d) {
       im.digest = *d;
@@ -198,21 +199,20 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
   ccfg.unseen_node_grace = cfg_.heartbeat * (cfg_.missed_heartbeats + 1);
   ccfg.command_retry = ms(1000);
   core_ = std::make_shared<coordinator::controller>(*im.store, im.images.get(), ccfg);
-  auto out = std::static_pointer_cast<transport::transport>(im.coord_ep);
-  im.controller = im.sys->spawn(coordinator::controller_actor, core_, out);
-  im.image_server = im.sys->spawn(coordinator::image_server_actor,
-                                  static_cast<const coordinator::image_catalog*>(im.images.get()),
-                                  out, std::size_t{1} << 20);
-  coordinator::membership_actor_config mcfg;
-  mcfg.detector = {cfg_.heartbeat, cfg_.missed_heartbeats};
-  mcfg.first_epoch = 1;
-  mcfg.listener = im.controller;
-  im.membership = im.sys->spawn(coordinator::membership_actor, mcfg, out);
+  // The same assembly as fabric-coordinator (coordinator/assembly.hpp), on
+  // the in-memory transport; every actor on the deterministic scheduler.
+  coordinator::assembly_config acfg;
+  acfg.membership.detector = {cfg_.heartbeat, cfg_.missed_heartbeats};
+  acfg.membership.first_epoch = 1;
+  acfg.dedicated_threads = false;
+  auto spawned = coordinator::spawn_coordinator_actors(
+    *im.sys, core_, im.images.get(), std::static_pointer_cast<transport::transport>(im.coord_ep),
+    acfg);
+  im.controller = spawned.controller;
+  im.image_server = spawned.image_server;
+  im.membership = spawned.membership;
   im.coord_bridge = std::make_unique<actors::transport_bridge>(*im.coord_ep);
-  im.coord_bridge->route(protocol::instance_report::type_id, im.controller);
-  im.coord_bridge->route(protocol::instance_command_result::type_id, im.controller);
-  im.coord_bridge->route(protocol::image_request::type_id, im.image_server);
-  im.coord_bridge->route_default(im.membership);
+  spawned.route(*im.coord_bridge);
 
   for (int i = 0; i < cfg_.nodes; ++i) {
     sim_node n;
@@ -220,7 +220,7 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
     n.fault_domain = i % std::max(1, cfg_.fault_domains);
     n.dir = cfg_.dir / n.name;
     fs::create_directories(n.dir);
-    disk::image_store store{n.dir};
+    images::image_store store{n.dir};
     if (auto d = store.import_directory(im.image_tree); !d || *d != im.digest)
       spdlog::error("sim: cannot preload the image on {}", n.name);
     for (auto& tree : im.extra_trees)

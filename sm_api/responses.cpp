@@ -13,9 +13,6 @@ namespace fabric::sm_api {
 
 namespace {
 
-constexpr const char* cscfg_namespace
-  = "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration";
-
 pugi::xml_node add(pugi::xml_node parent, const char* name) {
   return parent.append_child(name);
 }
@@ -264,47 +261,6 @@ std::string render_availability(bool available, std::string_view reason) {
   add_bool(node, "Result", available);
   add(node, "Reason", reason);
   return to_text(doc);
-}
-
-std::string render_service_configuration(const model::service_configuration& configuration) {
-  pugi::xml_document doc;
-  auto decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "utf-8";
-  auto node = doc.append_child("ServiceConfiguration");
-  node.append_attribute("xmlns") = cscfg_namespace;
-  node.append_attribute("serviceName") = configuration.service_name.c_str();
-  if (!configuration.os_family.empty())
-    node.append_attribute("osFamily") = configuration.os_family.c_str();
-  if (!configuration.os_version.empty())
-    node.append_attribute("osVersion") = configuration.os_version.c_str();
-  for (const auto& role : configuration.roles) {
-    auto r = add(node, "Role");
-    r.append_attribute("name") = role.name.c_str();
-    if (!role.os_image.empty())
-      add(r, "OsImage").append_attribute("href") = role.os_image.c_str();
-    add(r, "Instances").append_attribute("count") = role.instance_count;
-    if (!role.settings.empty()) {
-      auto settings = add(r, "ConfigurationSettings");
-      for (const auto& [name, value] : role.settings) {
-        auto s = add(settings, "Setting");
-        s.append_attribute("name") = name.c_str();
-        s.append_attribute("value") = value.c_str();
-      }
-    }
-    if (!role.certificates.empty()) {
-      auto certs = add(r, "Certificates");
-      for (const auto& cert : role.certificates) {
-        auto c = add(certs, "Certificate");
-        c.append_attribute("name") = cert.name.c_str();
-        c.append_attribute("thumbprint") = cert.thumbprint.c_str();
-        c.append_attribute("thumbprintAlgorithm") = cert.thumbprint_algorithm.c_str();
-      }
-    }
-  }
-  std::ostringstream out;
-  doc.save(out, "  ", pugi::format_indent, pugi::encoding_utf8);
-  return out.str();
 }
 
 const char* power_state_of(model::instance_state state) {

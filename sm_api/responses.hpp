@@ -6,11 +6,11 @@
 //
 // Every body:
 // - has the default namespace xmlns="http://schemas.microsoft.com/windowsazure"
-//   on its root and no prefixed alias of it (Node's lookup, notes §0.6);
+//   on its root and no prefixed alias of it (Node's SDK looks elements up by it);
 // - is compact (no indentation: minidom would read whitespace as text), with
 //   no XML declaration, UTF-8;
 // - uses the documented element casing (PrivateID, ID, IpAddress) and the
-//   element order of the real service (notes §2);
+//   element order of the real service;
 // - writes booleans as lowercase true/false, Label and Configuration base64.
 //
 // Deployment specifics: DeploymentSlot is "Production" / "Staging";
@@ -30,6 +30,7 @@
 #include "model/deployment.hpp"
 #include "model/result.hpp"
 #include "model/service_configuration.hpp"
+#include "model/service_model_writer.hpp"
 #include "sm_api/sm_error.hpp"
 
 namespace fabric::sm_api {
@@ -121,9 +122,9 @@ std::string render_error(const sm_error& err);
 std::string render_availability(bool available, std::string_view reason);
 
 /// A .cscfg document for a configuration (when the client's text is not
-/// kept): root attributes serviceName, osFamily, osVersion (when set); per
-/// role Instances@count, settings and certificates, OsImage.
-std::string render_service_configuration(const model::service_configuration& configuration);
+/// kept). It lives in the model beside its parser
+/// (model/service_model_writer.hpp); named here too for the facade's callers.
+using model::render_service_configuration;
 
 /// Starting / Started / Stopping / Stopped / Unknown for an instance state.
 const char* power_state_of(model::instance_state state);

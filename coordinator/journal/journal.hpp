@@ -17,7 +17,8 @@
 // not even after compaction removed every record.
 //
 // Thread-safety: one writer thread. A journal object must be used by one
-// thread at a time (the coordinator's model-store actor); stats() alone may be
+// thread at a time (in the coordinator, the controller actor, which owns the
+// model store through coordinator/journal_port.hpp); stats() alone may be
 // read from any thread. By default the database file is locked exclusively
 // while a journal object has it open, so a second coordinator (or a second
 // journal object) on the same file fails to open instead of interleaving.

@@ -12,8 +12,9 @@
 // as JSON text. Snapshots: model_json::model_to_json as JSON text, written
 // every `snapshot_every` commits (the records it covers are compacted).
 //
-// Thread-safety: none; one owner (the coordinator's model-store actor) calls
-// every member. journal().stats() may be read from any thread.
+// Thread-safety: none; one owner calls every member (in the coordinator, the
+// controller actor, through journal_model_port in coordinator/journal_port.hpp).
+// journal().stats() may be read from any thread.
 
 #include <cstdint>
 #include <string>

@@ -4,12 +4,12 @@
 #include <set>
 #include <sstream>
 
-#include "node/disk/fs_util.hpp"
+#include "images/fs_util.hpp"
 
 namespace fabric::disk {
 
 namespace fs = std::filesystem;
-using namespace detail;
+using namespace images::detail;
 
 namespace {
 
@@ -162,7 +162,7 @@ result<instance_disks> instance_disks::open_or_create(const fs::path& data_dir,
     return fs_error("create", dir, ec);
   if (auto st = clean_dot_leftovers(dir); !st)
     return st.err();
-  auto os = os_disk::open(image_store(data_dir), dir / "os", spec.base_digest);
+  auto os = os_disk::open(images::image_store(data_dir), dir / "os", spec.base_digest);
   if (!os)
     return os.err();
   std::vector<local_storage_store> locals;
@@ -214,7 +214,7 @@ status instance_disks::apply(const disk_action& action) {
   if (action.os == os_action::rebase) {
     if (auto st = check_digest(action.rebase_digest); !st)
       return error("cannot rebase instance '" + spec_.instance + "': " + st.err().message);
-    if (!image_store(dir_.parent_path().parent_path()).contains(action.rebase_digest))
+    if (!images::image_store(dir_.parent_path().parent_path()).contains(action.rebase_digest))
       return error("cannot rebase instance '" + spec_.instance + "': image "
                    + action.rebase_digest + " is not on this node");
   }
@@ -293,7 +293,7 @@ status destroy_instance(const fs::path& data_dir, const std::string& instance) {
 }
 
 status clean_leftovers(const fs::path& data_dir) {
-  if (auto st = image_store(data_dir).clean_leftovers(); !st)
+  if (auto st = images::image_store(data_dir).clean_leftovers(); !st)
     return st;
   return clean_dot_leftovers(instances_dir(data_dir));
 }

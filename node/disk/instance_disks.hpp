@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "model/result.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "node/disk/local_storage.hpp"
 #include "node/disk/os_disk.hpp"
 

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "node/disk/fs_util.hpp"
+#include "images/fs_util.hpp"
 
 namespace fabric::disk {
 
 namespace fs = std::filesystem;
-using namespace detail;
+using namespace images::detail;
 
 namespace {
 

@@ -3,12 +3,12 @@
 #include <map>
 #include <set>
 
-#include "node/disk/fs_util.hpp"
+#include "images/fs_util.hpp"
 
 namespace fabric::disk {
 
 namespace fs = std::filesystem;
-using namespace detail;
+using namespace images::detail;
 
 const char* to_string(file_kind k) {
   return k == file_kind::file ? "file" : "directory";
@@ -40,7 +40,7 @@ bool has(const fs::path& p) {
 
 } // namespace
 
-os_disk::os_disk(image_store images, fs::path os_dir, std::string base_digest,
+os_disk::os_disk(images::image_store images, fs::path os_dir, std::string base_digest,
                  fs::path base_root)
   : images_(std::move(images))
   , os_dir_(std::move(os_dir))
@@ -49,7 +49,7 @@ os_disk::os_disk(image_store images, fs::path os_dir, std::string base_digest,
   , base_(std::move(base_root)) {
 }
 
-result<os_disk> os_disk::open(const image_store& images, fs::path os_dir,
+result<os_disk> os_disk::open(const images::image_store& images, fs::path os_dir,
                               std::string base_digest) {
   auto base = images.path_of(base_digest);
   if (!base)

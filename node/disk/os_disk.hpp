@@ -1,7 +1,7 @@
 #pragma once
 
 // os_disk: an instance's OS disk ("C drive"), a copy-on-write differencing
-// layer over a read-only base image (image_store.hpp).
+// layer over a read-only base image (images/image_store.hpp).
 //
 //   merged view  =  layer (os/layer/, this instance's writes)
 //                   over base (images/<digest>/, shared, read-only)
@@ -39,7 +39,7 @@
 
 #include "model/result.hpp"
 #include "node/disk/file_info.hpp"
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 
 namespace fabric::disk {
 
@@ -48,7 +48,7 @@ public:
   /// Opens (creating if needed) the layer in `os_dir` (usually
   /// `<data>/instances/<instance>/os`) over image `base_digest` of `images`.
   /// Errors when the image is not in the store.
-  static result<os_disk> open(const image_store& images, std::filesystem::path os_dir,
+  static result<os_disk> open(const images::image_store& images, std::filesystem::path os_dir,
                               std::string base_digest);
 
   /// The whole file at `path` of the merged view.
@@ -89,7 +89,7 @@ public:
   const std::filesystem::path& layer_dir() const { return layer_; }
 
 private:
-  os_disk(image_store images, std::filesystem::path os_dir, std::string base_digest,
+  os_disk(images::image_store images, std::filesystem::path os_dir, std::string base_digest,
           std::filesystem::path base_root);
 
   struct lookup;
@@ -97,7 +97,7 @@ private:
   status make_layer_dirs(const std::vector<std::string>& parts, std::size_t count,
                          std::string_view user);
 
-  image_store images_;
+  images::image_store images_;
   std::filesystem::path os_dir_;
   std::filesystem::path layer_;
   std::string base_digest_;

@@ -81,7 +81,7 @@ struct controller_actor_test : ::testing::Test {
     ASSERT_TRUE(images.load().ok());
     fs::create_directories(fs::path(dir) / "tree");
     std::ofstream(fs::path(dir) / "tree" / "app") << std::string(3000, 'x');
-    disk::image_store scratch{fs::path(dir) / "scratch"};
+    images::image_store scratch{fs::path(dir) / "scratch"};
     auto d = scratch.import_directory(fs::path(dir) / "tree");
     ASSERT_TRUE(d.ok());
     std::ostringstream archive;
@@ -225,7 +225,7 @@ TEST_F(controller_actor_test, image_requests_are_served_in_ordered_chunks_with_l
     received.append(c.data.begin(), c.data.end());
     offset += c.data.size();
   }
-  disk::image_store node_store{fs::path(dir) / "node"};
+  images::image_store node_store{fs::path(dir) / "node"};
   auto rx = node_store.begin_receive(digest);
   ASSERT_TRUE(rx.ok());
   ASSERT_TRUE(rx->feed(received).ok());

@@ -26,11 +26,11 @@ std::string read(const std::string& path) {
   return ss.str();
 }
 
-/// An archive of a tiny image tree, in the node/disk transfer format.
+/// An archive of a tiny image tree, in the image transfer format (images/README.md).
 std::string tiny_archive(const fs::path& scratch, const std::string& content = "hello") {
   fs::create_directories(scratch / "tree" / "bin");
   std::ofstream(scratch / "tree" / "bin" / "app") << content;
-  disk::image_store store{scratch / "store"};
+  images::image_store store{scratch / "store"};
   auto digest = store.import_directory(scratch / "tree");
   EXPECT_TRUE(digest.ok());
   std::ostringstream out;

@@ -31,7 +31,7 @@ std::string read(const std::string& path) {
 std::string tiny_archive(const fs::path& scratch) {
   fs::create_directories(scratch / "tree");
   std::ofstream(scratch / "tree" / "app") << "hello";
-  disk::image_store store{scratch / "store"};
+  images::image_store store{scratch / "store"};
   auto digest = store.import_directory(scratch / "tree");
   EXPECT_TRUE(digest.ok());
   std::ostringstream out;

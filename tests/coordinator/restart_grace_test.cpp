@@ -35,7 +35,7 @@ struct restart_grace : ::testing::Test {
     ASSERT_TRUE(images.load().ok());
     fs::create_directories(fs::path(dir) / "tree");
     std::ofstream(fs::path(dir) / "tree" / "app") << "x";
-    disk::image_store scratch{fs::path(dir) / "scratch"};
+    images::image_store scratch{fs::path(dir) / "scratch"};
     auto digest = scratch.import_directory(fs::path(dir) / "tree");
     ASSERT_TRUE(digest.ok());
     std::ostringstream archive;

@@ -34,7 +34,7 @@ std::string read(const std::string& path) {
 std::string archive(const fs::path& scratch, const std::string& content) {
   fs::create_directories(scratch / "tree" / "bin");
   std::ofstream(scratch / "tree" / "bin" / "app") << content;
-  disk::image_store store{scratch / "store"};
+  images::image_store store{scratch / "store"};
   auto digest = store.import_directory(scratch / "tree");
   EXPECT_TRUE(digest.ok());
   std::ostringstream out;

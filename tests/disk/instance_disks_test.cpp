@@ -10,7 +10,7 @@ namespace {
 class instance_disks_test : public temp_dir_test {
 protected:
   instance_disks_test() {
-    image_store store(data());
+    images::image_store store(data());
     put(root() / "v1" / "app" / "site.cfg", "v1");
     put(root() / "v1" / "readme.txt", "readme v1");
     v1_ = *store.import_directory(root() / "v1");
@@ -165,7 +165,7 @@ TEST_F(instance_disks_test, destroy_removes_everything) {
   EXPECT_FALSE(fresh.os().exists("mine"));
   ASSERT_TRUE(destroy_instance(data(), "IN_1").ok());
   EXPECT_EQ(list_instances(data())->size(), 1u);
-  EXPECT_TRUE(image_store(data()).contains(v1_)); // the base stays for other instances
+  EXPECT_TRUE(images::image_store(data()).contains(v1_)); // the base stays for other instances
 }
 
 TEST_F(instance_disks_test, open_or_create_reconciles_resources_but_not_the_base) {
@@ -227,7 +227,7 @@ TEST_F(instance_disks_test, clean_leftovers_removes_interrupted_work) {
   EXPECT_FALSE(fs::exists(data() / "instances" / ".trash-1-1"));
   EXPECT_FALSE(fs::exists(data() / "images" / ".tmp-1-2"));
   EXPECT_EQ(list_instances(data())->size(), 1u);
-  EXPECT_TRUE(image_store(data()).contains(v1_));
+  EXPECT_TRUE(images::image_store(data()).contains(v1_));
 }
 
 } // namespace

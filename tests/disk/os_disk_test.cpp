@@ -42,7 +42,7 @@ protected:
     return r.ok() ? "<ok>" : r.err().message;
   }
 
-  image_store store_;
+  images::image_store store_;
   std::string base_;
 };
 

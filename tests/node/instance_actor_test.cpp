@@ -218,7 +218,7 @@ struct fetch_fixture : instance_fixture {
     // An image only the "coordinator" has: exported from another store.
     auto src = root() / "remote-src";
     disk::test::put(src / "app/site.cfg", content);
-    disk::image_store remote{root() / "remote"};
+    images::image_store remote{root() / "remote"};
     digest = remote.import_directory(src).value();
     ASSERT_TRUE(remote
                   .export_image(digest,
@@ -269,7 +269,7 @@ TEST_F(fetch_fixture, a_missing_image_is_fetched_before_the_command_runs) {
   ASSERT_EQ(results->size(), 2u);
   EXPECT_TRUE((*results)[0].ok) << (*results)[0].error;
   EXPECT_TRUE((*results)[1].ok) << (*results)[1].error;
-  EXPECT_TRUE(disk::image_store(data()).contains(digest));
+  EXPECT_TRUE(images::image_store(data()).contains(digest));
   EXPECT_EQ(os_file("app/site.cfg"), "remote site");
   EXPECT_EQ(states(), (states_t{"CreatingVM", "StoppingVM"}));
 }
@@ -285,7 +285,7 @@ TEST_F(fetch_fixture, a_corrupted_transfer_fails_the_waiting_command) {
   EXPECT_FALSE((*results)[0].ok);
   EXPECT_NE((*results)[0].error.find("image transfer corrupted"), std::string::npos)
     << (*results)[0].error;
-  EXPECT_FALSE(disk::image_store(data()).contains(digest));
+  EXPECT_FALSE(images::image_store(data()).contains(digest));
   // The next command asks again.
   command(k::start, s);
   EXPECT_EQ(image_requests->size(), 2u);

@@ -42,7 +42,7 @@ struct instance_fixture : disk::test::temp_dir_test {
     disk::test::put(src / "v1/app/site.cfg", "site v1");
     disk::test::put(src / "v2/Windows/system.ini", "[boot] v2");
     disk::test::put(src / "v2/app/site.cfg", "site v2");
-    disk::image_store images{data()};
+    images::image_store images{data()};
     image_v1 = images.import_directory(src / "v1").value();
     image_v2 = images.import_directory(src / "v2").value();
     env->data_dir = data();

@@ -15,7 +15,7 @@
 
 #include <zmq.hpp>
 
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 #include "protocol/codec.hpp"
 #include "tests/integration/process_harness.hpp"
 #include "transport/zmq_transport.hpp"
@@ -47,7 +47,7 @@ public:
   }
 
   std::string endpoint() const { return router_->bound_endpoint(); }
-  disk::image_store& images() { return images_; }
+  images::image_store& images() { return images_; }
   std::atomic<bool> ack_heartbeats{true};
 
   void command(k kind, const protocol::instance_spec& spec, bool degenerates = false) {
@@ -149,7 +149,7 @@ private:
   }
 
   zmq::context_t ctx_;
-  disk::image_store images_;
+  images::image_store images_;
   std::unique_ptr<transport::zmq_transport> router_;
   std::thread thread_;
   std::atomic<bool> stop_{false};

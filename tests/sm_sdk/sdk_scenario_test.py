@@ -57,7 +57,7 @@ def sdk(cluster):
     sms = ServiceManagementService(subscription_id=cluster.subscription,
                                    request_session=session,
                                    host="127.0.0.1:%d" % cluster.api_port)
-    # Plain HTTP through the SDK's public filter API (notes §5.1).
+    # Plain HTTP through the SDK's public filter API.
     def plain_http(request, next_filter):
         request.protocol_override = "http"
         return next_filter(request)

@@ -1,4 +1,4 @@
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 
 #include <sstream>
 #include <vector>
@@ -7,8 +7,10 @@
 
 #include "tests/disk/disk_test_util.hpp"
 
-namespace fabric::disk::test {
+namespace fabric::images::test {
 namespace {
+
+using namespace fabric::disk::test; // temp_dir_test, put, get (tests/disk)
 
 class image_store_test : public temp_dir_test {
 protected:
@@ -306,4 +308,4 @@ TEST_F(image_store_test, clean_leftovers_removes_interrupted_imports) {
 }
 
 } // namespace
-} // namespace fabric::disk::test
+} // namespace fabric::images::test

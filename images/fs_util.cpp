@@ -1,4 +1,4 @@
-#include "node/disk/fs_util.hpp"
+#include "images/fs_util.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
-namespace fabric::disk::detail {
+namespace fabric::images::detail {
 
 namespace {
 
@@ -373,4 +373,4 @@ result<std::string> tree_digest(const fs::path& root) {
   return out;
 }
 
-} // namespace fabric::disk::detail
+} // namespace fabric::images::detail

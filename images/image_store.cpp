@@ -1,4 +1,4 @@
-#include "node/disk/image_store.hpp"
+#include "images/image_store.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,9 +6,9 @@
 #include <ostream>
 #include <set>
 
-#include "node/disk/fs_util.hpp"
+#include "images/fs_util.hpp"
 
-namespace fabric::disk {
+namespace fabric::images {
 
 namespace fs = std::filesystem;
 using namespace detail;
@@ -548,4 +548,4 @@ status image_store::clean_leftovers() {
   return clean_dot_leftovers(images_);
 }
 
-} // namespace fabric::disk
+} // namespace fabric::images

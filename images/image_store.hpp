@@ -37,7 +37,7 @@
 
 #include "model/result.hpp"
 
-namespace fabric::disk {
+namespace fabric::images {
 
 /// Receives the bytes of an exported image, in chunks of any size, straight
 /// into a temp directory of the store; finish() checks the digest and
@@ -133,4 +133,4 @@ private:
   std::filesystem::path images_;
 };
 
-} // namespace fabric::disk
+} // namespace fabric::images

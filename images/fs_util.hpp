@@ -19,7 +19,7 @@
 
 #include "model/result.hpp"
 
-namespace fabric::disk::detail {
+namespace fabric::images::detail {
 
 namespace fs = std::filesystem;
 
@@ -106,4 +106,4 @@ result<std::string> tree_digest(const fs::path& root);
 /// A std::error_code message prefixed with the operation and path.
 error fs_error(std::string_view what, const fs::path& p, const std::error_code& ec);
 
-} // namespace fabric::disk::detail
+} // namespace fabric::images::detail

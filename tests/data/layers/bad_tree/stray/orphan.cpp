@@ -1,0 +1,2 @@
+// Planted: a folder no layer claims.
+int orphan() { return 0; }
