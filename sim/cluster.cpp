@@ -172,7 +172,7 @@ cluster::cluster(sim_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<
     auto tree = cfg_.dir / ("image-" + name);
     fs::create_directories(tree / "site");
     std::ofstream(tree / "site" / "index.html") << "<h1>sim " << name << "</h1>\n";
-    disk::image_store scratch{cfg_.dir / "scratch"};
+    images::image_store scratch{cfg_.dir / "scratch"};
     std::ostringstream archive;
     auto d = scratch.import_directory(tree);
     if (!d || !scratch.export_image(*d, archive).ok() || !im.images->add(name, archive.str()))
