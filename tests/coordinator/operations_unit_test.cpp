@@ -1,4 +1,4 @@
-// The deployment operations of coordinator/deployment_ops.hpp, driven on the
+// The deployment operations (coordinator/plans.hpp), driven on the
 // controller directly with the in-memory model port: what each one commits and
 // which commands it queues (take_outbound() is the fake transport), when it
 // succeeds, and that bad input changes nothing.
