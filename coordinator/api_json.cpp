@@ -1,6 +1,7 @@
 #include "coordinator/api_json.hpp"
 
 #include "coordinator/controller.hpp"
+#include "coordinator/plans.hpp"
 #include "sm_api/responses.hpp"
 
 namespace fabric::coordinator {
@@ -451,6 +452,17 @@ api_result list_operations(const controller& c) {
 
 api_result start_operation(controller& c, const std::string& kind, const json_request& r) {
   auto q = parse_operation(kind, r);
+  if (!q && q.err().code != error_code::unknown_operation) {
+    // The target is checked before the members, as the API always answered:
+    // a bad body to a busy slot is 409, to a missing deployment 404 (deploy,
+    // upgrade, walk and rollback look at "not a JSON object" right after the
+    // 409).
+    bool body_first = q.err().message == not_an_object
+                      && (kind == "deploy" || kind == "upgrade" || kind == "walk"
+                          || kind == "rollback");
+    if (auto e = target_refusal(c.model(), kind, {r.service, r.slot}, c.inputs(), body_first))
+      return error_result(*e);
+  }
   if (!q)
     return error_result(q.err());
   return render(c.start_operation(*q), 202);

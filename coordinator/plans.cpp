@@ -686,19 +686,59 @@ slot_target target_of(const operation_request& r) {
 
 } // namespace
 
+namespace {
+
+/// 409 when an operation is in progress on the slot (not for the upgrade
+/// family, which decides itself).
+std::optional<request_error> busy(const std::string& kind, const slot_target& t,
+                                  const plan_inputs& in) {
+  if (kind == "upgrade" || kind == "walk" || kind == "rollback")
+    return std::nullopt;
+  auto s = model::parse_slot(t.slot);
+  if (!s)
+    return std::nullopt;
+  for (auto& other : in.running)
+    if (other.service == t.service && other.in_slot == *s)
+      return conflict("operation " + other.id + " (" + other.kind + ") is in progress on "
+                      + where(t.service, *s));
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<request_error> target_refusal(const model::fabric_model& m,
+                                            const std::string& kind, const slot_target& t,
+                                            const plan_inputs& in, bool busy_only) {
+  if (kind == "swap") {
+    if (auto e = busy(kind, {t.service, "production"}, in))
+      return e;
+    if (!busy_only && !m.services.count(t.service))
+      return not_found("hosted service '" + t.service + "' does not exist");
+    return std::nullopt;
+  }
+  if (auto e = busy(kind, t, in))
+    return e;
+  if (busy_only)
+    return std::nullopt;
+  if (kind == "deploy") {
+    auto r = resolve_slot(m, t);
+    if (!r)
+      return r.err();
+    if (r->dep)
+      return conflict("slot " + where(t.service, r->in_slot) + " already holds deployment '"
+                      + r->dep->name + "'");
+    return std::nullopt;
+  }
+  auto r = resolve(m, t);
+  if (!r)
+    return r.err();
+  return std::nullopt;
+}
+
 outcome<op_plan> plan_operation(const model::fabric_model& m, const operation_request& r,
                                 const plan_inputs& in) {
-  bool self_checking = std::holds_alternative<upgrade_deployment_request>(r)
-                       || std::holds_alternative<walk_request>(r)
-                       || std::holds_alternative<rollback_request>(r);
-  if (!self_checking) {
-    auto t = target_of(r);
-    if (auto s = model::parse_slot(t.slot))
-      for (auto& other : in.running)
-        if (other.service == t.service && other.in_slot == *s)
-          return conflict("operation " + other.id + " (" + other.kind + ") is in progress on "
-                          + where(t.service, *s));
-  }
+  if (auto e = busy(kind_of(r), target_of(r), in))
+    return *e;
   return std::visit(plan_visitor{m, in}, r);
 }
 

@@ -145,6 +145,17 @@ outcome<op_plan> plan_rollback(const model::fabric_model& m, const rollback_requ
 outcome<op_plan> plan_operation(const model::fabric_model& m, const operation_request& r,
                                 const plan_inputs& in);
 
+/// The refusal an operation of `kind` on `t` gets for its target alone, in the
+/// order the API has always checked (before the request's members): an
+/// operation in progress on the slot (409; not for upgrade, walk, rollback),
+/// then, unless `busy_only`, an unknown service (404), a bad slot (400), no
+/// deployment (404; deploy: an occupied slot, 409). Empty when the target is
+/// fine. The JSON edge calls it when a body does not parse, so that a bad
+/// body sent to a missing deployment still gets the 404.
+std::optional<request_error> target_refusal(const model::fabric_model& m,
+                                            const std::string& kind, const slot_target& t,
+                                            const plan_inputs& in, bool busy_only = false);
+
 /// Whether the reboot quirk needs a draw for this request (a reboot).
 bool needs_reboot_draw(const operation_request& r);
 

@@ -374,3 +374,41 @@ TEST(controller_apply, a_failed_commit_changes_nothing_and_sends_nothing) {
 
 } // namespace
 } // namespace fabric::coordinator
+
+namespace fabric::coordinator {
+namespace {
+
+// The JSON edge parses first, but answers as the API always did: the target
+// (busy slot, service, slot, deployment) before the members of the body.
+struct json_order_test : testing::controller_fixture {
+  void SetUp() override {
+    start();
+    up("n0", 0);
+    ASSERT_EQ(create_service().status, 201);
+  }
+};
+
+TEST_F(json_order_test, a_bad_body_to_a_missing_target_is_answered_with_the_target_error) {
+  auto res = json_api::start_operation(*ctl, "deploy", {"nosuch", "production", "{}"});
+  EXPECT_EQ(res.status, 404) << res.body.dump();
+  res = json_api::start_operation(*ctl, "deploy", {"svc", "prod", "{}"});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body["error"]["message"], "unknown slot 'prod': expected production or staging");
+  // Not a JSON object: deploy says so before the target.
+  res = json_api::start_operation(*ctl, "deploy", {"nosuch", "production", "{\"csdef\": "});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body["error"]["message"], "the request body is not a JSON object");
+  // set_status looks at the deployment first, whatever the body.
+  res = json_api::start_operation(*ctl, "set_status", {"svc", "production", "garbage"});
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.body["error"]["message"], "no deployment in svc/production");
+  res = json_api::start_operation(*ctl, "walk", {"svc", "production", "{}"});
+  EXPECT_EQ(res.status, 404);
+  // A member error once the target is fine.
+  res = json_api::start_operation(*ctl, "deploy", {"svc", "production", "{}"});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body["error"]["message"], "missing string member 'csdef'");
+}
+
+} // namespace
+} // namespace fabric::coordinator
