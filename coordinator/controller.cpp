@@ -1,8 +1,12 @@
 #include "coordinator/controller.hpp"
 
+#include <algorithm>
+#include <random>
+
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/plan_support.hpp"
 #include "coordinator/upgrade_ops.hpp"
 
 namespace fabric::coordinator {
@@ -559,20 +563,14 @@ outcome<std::string> controller::delete_service(const std::string& name) {
 namespace {
 
 /// The deployment in service/slot, or the refusal (404 service, 400 slot,
-/// 404 no deployment).
+/// 404 no deployment), as the operations resolve it.
 outcome<const model::deployment*> find_deployment(const model::fabric_model& m,
                                                   const std::string& service,
                                                   const std::string& slot) {
-  auto i = m.services.find(service);
-  if (i == m.services.end())
-    return not_found("hosted service '" + service + "' does not exist");
-  auto s = model::parse_slot(slot);
-  if (!s)
-    return bad_request("unknown slot '" + slot + "': expected production or staging");
-  auto& d = i->second.in(*s);
-  if (!d)
-    return not_found("no deployment in " + service + "/" + model::to_string(*s));
-  return &*d;
+  auto r = detail::resolve(m, {service, slot});
+  if (!r)
+    return r.err();
+  return r->dep;
 }
 
 } // namespace

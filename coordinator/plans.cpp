@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "coordinator/plan_support.hpp"
 #include "model/change_validation.hpp"
 #include "model/disk_rule.hpp"
 #include "model/service_model_parser.hpp"
@@ -17,6 +18,10 @@
 namespace fabric::coordinator {
 
 using protocol::command_kind;
+using detail::resolve;
+using detail::resolve_slot;
+using detail::target;
+using detail::where;
 
 bool operator==(const completion& a, const completion& b) {
   return a.what == b.what && a.service == b.service && a.in_slot == b.in_slot
@@ -88,39 +93,6 @@ std::vector<std::string> operation_kinds() {
 }
 
 namespace {
-
-std::string where(const std::string& service, model::slot s) {
-  return service + "/" + model::to_string(s);
-}
-
-/// The deployment a request names (dep null when the slot is empty).
-struct target {
-  const model::hosted_service* service = nullptr;
-  model::slot in_slot = model::slot::production;
-  const model::deployment* dep = nullptr;
-};
-
-outcome<target> resolve_slot(const model::fabric_model& m, const slot_target& t) {
-  auto svc = m.services.find(t.service);
-  if (svc == m.services.end())
-    return not_found("hosted service '" + t.service + "' does not exist");
-  auto s = model::parse_slot(t.slot);
-  if (!s)
-    return bad_request("unknown slot '" + t.slot + "': expected production or staging");
-  target out;
-  out.service = &svc->second;
-  out.in_slot = *s;
-  if (auto& d = svc->second.in(*s))
-    out.dep = &*d;
-  return out;
-}
-
-outcome<target> resolve(const model::fabric_model& m, const slot_target& t) {
-  auto r = resolve_slot(m, t);
-  if (r && !r->dep)
-    return not_found("no deployment in " + where(t.service, r->in_slot));
-  return r;
-}
 
 bool node_up(const plan_inputs& in, const std::string& node) {
   for (auto& n : in.live)

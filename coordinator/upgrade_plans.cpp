@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "coordinator/plan_support.hpp"
 #include "coordinator/plans.hpp"
 #include "model/change_validation.hpp"
 #include "model/service_model_parser.hpp"
@@ -14,24 +15,16 @@ namespace {
 
 using model::slot;
 
-std::string where(const std::string& service, slot s) {
-  return service + "/" + model::to_string(s);
-}
+using detail::where;
 
 /// The deployment in the request's slot, or the refusal.
 outcome<const model::deployment*> find_target(const model::fabric_model& m,
                                               const slot_target& t, slot& out) {
-  auto svc = m.services.find(t.service);
-  if (svc == m.services.end())
-    return not_found("hosted service '" + t.service + "' does not exist");
-  auto s = model::parse_slot(t.slot);
-  if (!s)
-    return bad_request("unknown slot '" + t.slot + "': expected production or staging");
-  auto& d = svc->second.in(*s);
-  if (!d)
-    return not_found("no deployment in " + where(t.service, *s));
-  out = *s;
-  return &*d;
+  auto r = detail::resolve(m, t);
+  if (!r)
+    return r.err();
+  out = r->in_slot;
+  return r->dep;
 }
 
 /// The begin_upgrade edit (the planner's begin_upgrade() hides its name).
