@@ -33,6 +33,7 @@
 #include <thread>
 
 #include "bench/bench_models.hpp"
+#include "coordinator/api_json.hpp"
 #include "coordinator/controller.hpp"
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/journal_port.hpp"
@@ -101,7 +102,8 @@ walk_stats run_until_done(coordinator::controller& ctl, const std::string& op_id
           ctl.on_report(c.peer, *r);
     }
     s.commands += cmds.size();
-    auto st = ctl.get_operation(op_id).body.value("status", std::string());
+    auto st
+      = coordinator::json_api::get_operation(ctl, op_id).body.value("status", std::string());
     if (st != "InProgress") {
       s.status = st;
       break;
@@ -167,11 +169,12 @@ int main(int argc, char** argv) {
     auto name = "n" + std::to_string(n);
     ctl.on_node_up({name, n % 10, static_cast<int>(capacity), "peer-" + name, 1, true}, {});
   }
-  if (ctl.create_service(R"({"name":"walk"})").status != 201)
+  if (coordinator::json_api::create_service(ctl, R"({"name":"walk"})").status != 201)
     return 1;
 
   auto start = [&](const std::string& kind, const nlohmann::json& body) -> std::string {
-    auto res = ctl.start_operation(kind, {"walk", "production", body.dump()});
+    auto res
+      = coordinator::json_api::start_operation(ctl, kind, {"walk", "production", body.dump()});
     if (res.status != 202) {
       std::fprintf(stderr, "%s refused: %s\n", kind.c_str(), res.body.dump().c_str());
       return {};

@@ -1,7 +1,7 @@
 #pragma once
 
 // fabricctl's deployment operations against a running coordinator
-// (coordinator/deployment_ops.hpp; routes in coordinator/api_server.cpp):
+// (coordinator/plans.hpp; routes in coordinator/api_server.cpp):
 //
 //   swap --service S                                   VIP swap of the two slots
 //   stop|start --service S --slot X                    deployment status

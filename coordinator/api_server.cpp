@@ -5,8 +5,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "coordinator/api_json.hpp"
 #include "coordinator/controller_actor.hpp"
-#include "coordinator/deployment_ops.hpp"
 #include "coordinator/image_catalog.hpp"
 
 namespace fabric::coordinator {
@@ -119,45 +119,52 @@ api_server::api_server(caf::actor_system& sys, caf::actor membership,
 
 namespace {
 
-/// The routes of deployment_ops.hpp: swap, status, instance
-/// reboot/reimage/rebuild, configuration, reboot quirk, redeploy.
-void add_deployment_operation_routes(
-  httplib::Server& server,
-  const std::function<void(httplib::Response&, std::function<api_result(controller&)>)>& run) {
-  auto op = [run](const char* kind, operation_request r, httplib::Response& res) {
-    run(res, [kind, r](controller& c) { return c.start_operation(kind, r); });
-  };
+/// Runs on the controller actor: one closure per request.
+using run_fn = std::function<void(httplib::Response&, std::function<api_result(controller&)>)>;
+
+/// Operation `kind` on (service, slot) with the request body.
+void start_op(const run_fn& run, httplib::Response& res, const std::string& kind,
+           json_request r) {
+  run(res, [kind, r = std::move(r)](controller& c) {
+    return json_api::start_operation(c, kind, r);
+  });
+}
+
+/// The deployment operations: swap, status, instance reboot/reimage/rebuild,
+/// configuration, reboot quirk, redeploy.
+void add_deployment_operation_routes(httplib::Server& server, const run_fn& run) {
   const std::string dep = "/fabric/v1/services/([^/]+)/deployments/([^/]+)";
   server.Post("/fabric/v1/services/([^/]+)/swap",
-               [op](const httplib::Request& req, httplib::Response& res) {
-                 op("swap", {req.matches[1].str(), "production", req.body}, res);
-               });
-  server.Post(dep + "/status", [op](const httplib::Request& req, httplib::Response& res) {
-    op("set_status", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+              [run](const httplib::Request& req, httplib::Response& res) {
+                start_op(run, res, "swap", {req.matches[1].str(), "production", req.body});
+              });
+  server.Post(dep + "/status", [run](const httplib::Request& req, httplib::Response& res) {
+    start_op(run, res, "set_status", {req.matches[1].str(), req.matches[2].str(), req.body});
   });
   server.Post(dep + "/roleinstances/([^/]+)/(reboot|reimage|rebuild)",
-               [op](const httplib::Request& req, httplib::Response& res) {
-                 static const std::map<std::string, const char*> kinds{
-                   {"reboot", "reboot_instance"},
-                   {"reimage", "reimage_instance"},
-                   {"rebuild", "rebuild_instance"}};
-                 nlohmann::json body{{"instance", req.matches[3].str()}};
-                 op(kinds.at(req.matches[4].str()),
-                    {req.matches[1].str(), req.matches[2].str(), body.dump()}, res);
-               });
-  server.Put(dep + "/configuration", [op](const httplib::Request& req, httplib::Response& res) {
-    op("change_configuration", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+              [run](const httplib::Request& req, httplib::Response& res) {
+                static const std::map<std::string, const char*> kinds{
+                  {"reboot", "reboot_instance"},
+                  {"reimage", "reimage_instance"},
+                  {"rebuild", "rebuild_instance"}};
+                nlohmann::json body{{"instance", req.matches[3].str()}};
+                start_op(run, res, kinds.at(req.matches[4].str()),
+                      {req.matches[1].str(), req.matches[2].str(), body.dump()});
+              });
+  server.Put(dep + "/configuration", [run](const httplib::Request& req, httplib::Response& res) {
+    start_op(run, res, "change_configuration",
+          {req.matches[1].str(), req.matches[2].str(), req.body});
   });
   server.Get(dep + "/configuration", [run](const httplib::Request& req, httplib::Response& res) {
     run(res, [s = req.matches[1].str(), slot = req.matches[2].str()](controller& c) {
-      return get_configuration(c, s, slot);
+      return json_api::get_configuration(c, s, slot);
     });
   });
-  server.Put(dep + "/reboot-quirk", [op](const httplib::Request& req, httplib::Response& res) {
-    op("set_reboot_quirk", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+  server.Put(dep + "/reboot-quirk", [run](const httplib::Request& req, httplib::Response& res) {
+    start_op(run, res, "set_reboot_quirk", {req.matches[1].str(), req.matches[2].str(), req.body});
   });
-  server.Post(dep + "/redeploy", [op](const httplib::Request& req, httplib::Response& res) {
-    op("redeploy", {req.matches[1].str(), req.matches[2].str(), req.body}, res);
+  server.Post(dep + "/redeploy", [run](const httplib::Request& req, httplib::Response& res) {
+    start_op(run, res, "redeploy", {req.matches[1].str(), req.matches[2].str(), req.body});
   });
 }
 
@@ -165,53 +172,53 @@ void add_deployment_operation_routes(
 
 void api_server::add_controller_routes(caf::actor ctl, image_catalog* images) {
   auto* sys = &sys_;
-  auto run = [sys, ctl](httplib::Response& res, std::function<api_result(controller&)> fn) {
+  run_fn run = [sys, ctl](httplib::Response& res, std::function<api_result(controller&)> fn) {
     send_result(res, call(*sys, ctl, std::move(fn)));
   };
   server_.Post("/fabric/v1/services", [run](const httplib::Request& req, httplib::Response& res) {
-    run(res, [body = req.body](controller& c) { return c.create_service(body); });
+    run(res, [body = req.body](controller& c) { return json_api::create_service(c, body); });
   });
   server_.Get("/fabric/v1/services", [run](const httplib::Request&, httplib::Response& res) {
-    run(res, [](controller& c) { return c.list_services(); });
+    run(res, [](controller& c) { return json_api::list_services(c); });
   });
   server_.Get("/fabric/v1/services/([^/]+)",
               [run](const httplib::Request& req, httplib::Response& res) {
-                run(res, [n = req.matches[1].str()](controller& c) { return c.get_service(n); });
+                run(res, [n = req.matches[1].str()](controller& c) {
+                  return json_api::get_service(c, n);
+                });
               });
   server_.Delete("/fabric/v1/services/([^/]+)",
                  [run](const httplib::Request& req, httplib::Response& res) {
-                   run(res,
-                       [n = req.matches[1].str()](controller& c) { return c.delete_service(n); });
+                   run(res, [n = req.matches[1].str()](controller& c) {
+                     return json_api::delete_service(c, n);
+                   });
                  });
-  const char* dep = "/fabric/v1/services/([^/]+)/deployments/([^/]+)";
+  const std::string dep = "/fabric/v1/services/([^/]+)/deployments/([^/]+)";
   server_.Post(dep, [run](const httplib::Request& req, httplib::Response& res) {
-    operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
-    run(res, [op](controller& c) { return c.start_operation("deploy", op); });
+    start_op(run, res, "deploy", {req.matches[1].str(), req.matches[2].str(), req.body});
   });
   server_.Get(dep, [run](const httplib::Request& req, httplib::Response& res) {
     run(res, [s = req.matches[1].str(), slot = req.matches[2].str()](controller& c) {
-      return c.get_deployment(s, slot);
+      return json_api::get_deployment(c, s, slot);
     });
   });
   server_.Delete(dep, [run](const httplib::Request& req, httplib::Response& res) {
-    operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
-    run(res, [op](controller& c) { return c.start_operation("delete_deployment", op); });
+    start_op(run, res, "delete_deployment", {req.matches[1].str(), req.matches[2].str(), req.body});
   });
-  for (auto kind : {"upgrade", "walk", "rollback"}) {
-    std::string path = std::string(dep) + "/" + kind;
-    server_.Post(path, [run, k = std::string(kind)](const httplib::Request& req,
-                                                    httplib::Response& res) {
-      operation_request op{req.matches[1].str(), req.matches[2].str(), req.body};
-      run(res, [op, k](controller& c) { return c.start_operation(k, op); });
+  for (auto kind : {"upgrade", "walk", "rollback"})
+    server_.Post(dep + "/" + kind, [run, k = std::string(kind)](const httplib::Request& req,
+                                                               httplib::Response& res) {
+      start_op(run, res, k, {req.matches[1].str(), req.matches[2].str(), req.body});
     });
-  }
   add_deployment_operation_routes(server_, run);
   server_.Get("/fabric/v1/operations", [run](const httplib::Request&, httplib::Response& res) {
-    run(res, [](controller& c) { return c.list_operations(); });
+    run(res, [](controller& c) { return json_api::list_operations(c); });
   });
   server_.Get("/fabric/v1/operations/([^/]+)",
               [run](const httplib::Request& req, httplib::Response& res) {
-                run(res, [id = req.matches[1].str()](controller& c) { return c.get_operation(id); });
+                run(res, [id = req.matches[1].str()](controller& c) {
+                  return json_api::get_operation(c, id);
+                });
               });
   if (images) {
     server_.Get("/fabric/v1/images", [images](const httplib::Request&, httplib::Response& res) {

@@ -18,7 +18,7 @@
 //   POST   /fabric/v1/services/<svc>/deployments/<slot>   deploy: 202 {"operation_id"}
 //   GET    /fabric/v1/services/<svc>/deployments/<slot>   every instance merged
 //   DELETE /fabric/v1/services/<svc>/deployments/<slot>   202 {"operation_id"}
-//   POST   /fabric/v1/services/<svc>/swap             VIP swap (deployment_ops.hpp)
+//   POST   /fabric/v1/services/<svc>/swap             VIP swap (plans.hpp)
 //   POST   .../deployments/<slot>/status              {"status": "Running"|"Suspended"}
 //   POST   .../deployments/<slot>/roleinstances/<i>/reboot|reimage|rebuild
 //   PUT    .../deployments/<slot>/configuration       body: .cscfg text; GET: current

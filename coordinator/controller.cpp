@@ -1,10 +1,13 @@
 #include "coordinator/controller.hpp"
 
+#include <algorithm>
+#include <random>
+
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/plan_support.hpp"
 #include "coordinator/upgrade_ops.hpp"
-#include "coordinator/deployment_ops.hpp"
 
 namespace fabric::coordinator {
 
@@ -12,25 +15,18 @@ status memory_model_port::commit(const model::model_edit& edit) {
   return model::apply(model_, edit);
 }
 
-api_result api_error(int status, const std::string& code, const std::string& message) {
-  return {status, {{"error", {{"code", code}, {"message", message}}}}};
-}
-
-const char* to_string(op_status s) {
-  switch (s) {
-    case op_status::in_progress: return "InProgress";
-    case op_status::succeeded: return "Succeeded";
-    case op_status::failed: return "Failed";
-  }
-  return "?";
+status memory_model_port::commit_all(const std::vector<model::model_edit>& edits) {
+  auto copy = model_;
+  for (auto& e : edits)
+    if (auto st = model::apply(copy, e); !st)
+      return st;
+  model_ = std::move(copy);
+  return ok_status();
 }
 
 controller::controller(model_port& store, const image_catalog* images, controller_config cfg)
   : store_(store), images_(images), config_(std::move(cfg)),
     upgrades_(std::make_unique<upgrade_engine>(config_)) {
-  register_builtin_operations(*this);
-  register_upgrade_operations(*this);
-  register_deployment_operations(*this);
   rng_.seed(config_.seed);
 }
 
@@ -237,7 +233,7 @@ void controller::on_command_result(const std::string&, const protocol::instance_
 void controller::check_operations() {
   auto now = std::chrono::steady_clock::now();
   for (auto& [id, op] : operations_) {
-    if (op.status == op_status::in_progress && op.pending.empty() && (!op.done || op.done(*this)))
+    if (op.status == op_status::in_progress && op.pending.empty() && completed(op.done))
       op.status = op_status::succeeded;
     if (op.status != op_status::in_progress && op.finished_at == decltype(now){})
       op.finished_at = now;
@@ -327,15 +323,6 @@ std::vector<outbound_command> controller::take_outbound() {
 
 // -- operations ----------------------------------------------------------------
 
-void controller::register_operation(const std::string& kind, operation_fn fn,
-                                    bool checks_conflicts) {
-  op_table_[kind] = std::move(fn);
-  if (checks_conflicts)
-    self_checking_ops_.insert(kind);
-  else
-    self_checking_ops_.erase(kind);
-}
-
 operation* controller::running_operation(const std::string& service, model::slot s) {
   for (auto& [id, op] : operations_)
     if (op.status == op_status::in_progress && op.service == service && op.in_slot == s)
@@ -348,62 +335,164 @@ operation* controller::find_operation(const std::string& id) {
   return i == operations_.end() ? nullptr : &i->second;
 }
 
-api_result controller::start_operation(const std::string& kind, const operation_request& req) {
-  auto fn = op_table_.find(kind);
-  if (fn == op_table_.end())
-    return api_error(400, "UnknownOperation", "unknown operation '" + kind + "'");
+plan_inputs controller::inputs(double reboot_draw) const {
+  plan_inputs in;
+  in.live = live_capacity();
+  const auto* images = images_;
+  in.resolve_image = [images](const std::string& name) -> std::optional<std::string> {
+    if (!images)
+      return std::nullopt;
+    return images->resolve(name);
+  };
+  for (auto& [id, op] : operations_)
+    if (op.status == op_status::in_progress)
+      in.running.push_back({op.id, op.kind, op.service, op.in_slot});
+  in.default_phases = config_.phase_durations_ms;
+  const auto* engine = upgrades_.get();
+  in.upgrade_operation_of = [engine](const std::string& d) { return engine->operation_of(d); };
+  in.upgrade_paused_reason = [engine](const std::string& d) { return engine->paused_reason(d); };
+  in.upgrade_policy = engine->defaults().policy;
+  in.upgrade_domain_wait = engine->defaults().domain_wait;
+  in.reboot_draw = reboot_draw;
+  return in;
+}
+
+outcome<operation_accepted> controller::start_operation(const operation_request& r) {
+  // The reboot quirk's draw comes from the seeded RNG; a refused request
+  // does not consume it (the RNG advances only when the plan is applied).
+  auto rng = rng_;
+  double draw = 1.0;
+  if (needs_reboot_draw(r))
+    draw = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  auto plan = plan_operation(model(), r, inputs(draw));
+  if (!plan)
+    return plan.err();
+  auto accepted = apply(std::move(*plan));
+  if (accepted && needs_reboot_draw(r))
+    rng_ = rng;
+  return accepted;
+}
+
+outcome<operation_accepted> controller::apply(op_plan plan) {
+  if (!plan.edits.empty())
+    if (auto st = commit_all(plan.edits); !st)
+      return request_error{error_code::internal, st.err().to_string()};
   operation op;
-  op.kind = kind;
-  op.service = req.service;
-  auto s = model::parse_slot(req.slot);
-  if (s) {
-    op.in_slot = *s;
-    for (auto& [id, other] : operations_)
-      if (!self_checking_ops_.count(kind) && other.status == op_status::in_progress
-          && other.service == req.service && other.in_slot == *s)
-        return api_error(409, "ConflictError",
-                         "operation " + id + " (" + other.kind + ") is in progress on "
-                           + req.service + "/" + model::to_string(*s));
-  }
+  op.kind = plan.kind;
+  op.service = plan.service;
+  op.in_slot = plan.in_slot;
   op.id = config_.operation_prefix + "-" + std::to_string(next_op_++);
   op.started_at = std::chrono::steady_clock::now();
-  auto res = fn->second(*this, op, req);
-  if (res.status >= 400)
-    return res;
+  op.done = plan.done;
+  for (auto& s : plan.supersedes)
+    if (auto* other = find_operation(s.op_id); other && other->status == op_status::in_progress) {
+      other->status = op_status::failed;
+      other->error = s.reason_before + op.id + s.reason_after;
+    }
+  if (plan.upgrade) {
+    auto& h = *plan.upgrade;
+    if (h.policy) {
+      upgrade_settings settings;
+      settings.policy = *h.policy;
+      settings.domain_wait = h.domain_wait;
+      upgrades_->track(h.deployment, settings, op.id);
+    } else {
+      upgrades_->reset_walk(h.deployment);
+      upgrades_->set_operation(h.deployment, op.id);
+    }
+  }
+  if (plan.phases)
+    phases_for(plan.phases->first) = plan.phases->second;
+  for (auto& w : plan.forget)
+    forget_observed(w);
+  for (auto& c : plan.commands) {
+    auto id = send(c);
+    if (id != 0) {
+      op.pending.insert(id);
+      continue;
+    }
+    if (plan.commands_required)  // only plans without edits: nothing changed
+      return request_error{error_code::unavailable, "node " + c.node + " did not take the command"};
+  }
+  if (!plan.log.empty()) {
+    auto line = plan.log;
+    if (auto at = line.find("{op}"); at != std::string::npos)
+      line.replace(at, 4, op.id);
+    spdlog::info("{}", line);
+  }
   for (auto id : op.pending)
     command_op_[id] = op.id;
   auto id = op.id;
   operations_[id] = std::move(op);
   check_operations();
-  if (res.body.is_null())
-    res.body = nlohmann::json::object();
-  res.status = 202;
-  res.body["operation_id"] = id;
-  res.body["status"] = to_string(operations_[id].status);
-  return res;
+  return operation_accepted{id, operations_[id].status, std::move(plan.reply)};
 }
 
-api_result controller::get_operation(const std::string& id) const {
+bool controller::completed(const completion& c) const {
+  auto deployment = [&]() -> const model::deployment* {
+    auto svc = model().services.find(c.service);
+    if (svc == model().services.end() || !svc->second.in(c.in_slot))
+      return nullptr;
+    return &*svc->second.in(c.in_slot);
+  };
+  switch (c.what) {
+    case completion::kind::commands_answered: return true;
+    case completion::kind::deployment_ready: return all_ready(c.service, c.in_slot);
+    case completion::kind::deployment_stopped: {
+      auto* d = deployment();
+      if (!d)
+        return false;
+      for (auto& i : d->instances) {
+        auto n = nodes_.find(i.node);
+        if (n == nodes_.end() || !n->second.up)
+          continue;
+        auto* o = observed(wire_name(d->name, i.name));
+        if (!o || o->state != model::instance_state::stopped_vm)
+          return false;
+      }
+      return true;
+    }
+    case completion::kind::instance_ready: {
+      auto* o = observed(c.wire);
+      return o && o->state == model::instance_state::ready_role;
+    }
+    case completion::kind::upgrade_ended: {
+      auto* d = deployment();
+      return !d || !d->upgrade;
+    }
+    case completion::kind::domain_walked: {
+      auto* d = deployment();
+      if (!d || !d->upgrade)
+        return true;
+      auto& w = d->upgrade->walked;
+      return std::find(w.begin(), w.end(), c.upgrade_domain) != w.end();
+    }
+  }
+  return false;
+}
+
+outcome<operation_view> controller::get_operation(const std::string& id) const {
   auto i = operations_.find(id);
   if (i == operations_.end())
-    return api_error(404, "ResourceNotFound", "no operation '" + id + "'");
+    return not_found("no operation '" + id + "'");
   auto& op = i->second;
-  nlohmann::json body{{"id", op.id},
-                      {"kind", op.kind},
-                      {"service", op.service},
-                      {"slot", model::to_string(op.in_slot)},
-                      {"status", to_string(op.status)},
-                      {"pending_commands", op.pending.size()}};
+  operation_view v;
+  v.id = op.id;
+  v.kind = op.kind;
+  v.service = op.service;
+  v.in_slot = op.in_slot;
+  v.status = op.status;
+  v.pending_commands = op.pending.size();
   if (op.status == op_status::failed)
-    body["error"] = {{"code", "OperationFailed"}, {"message", op.error}};
-  return {200, body};
+    v.error = op.error;
+  return v;
 }
 
-api_result controller::list_operations() const {
-  auto arr = nlohmann::json::array();
+std::vector<operation_view> controller::list_operations() const {
+  std::vector<operation_view> out;
   for (auto& [id, op] : operations_)
-    arr.push_back(get_operation(id).body);
-  return {200, {{"operations", arr}}};
+    out.push_back(*get_operation(id));
+  return out;
 }
 
 // -- hosted services -------------------------------------------------------------
@@ -419,130 +508,156 @@ bool valid_service_name(const std::string& n) {
   return true;
 }
 
-std::optional<nlohmann::json> parse_object(const std::string& body, api_result& err) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    err = api_error(400, "BadRequest", "the request body is not a JSON object");
-    return std::nullopt;
-  }
-  return j;
+} // namespace
+
+outcome<service_view> controller::create_service(const create_service_request& r) {
+  if (!valid_service_name(r.name))
+    return bad_request("bad service name '" + r.name
+                       + "': 1..63 characters of A-Z a-z 0-9 - _");
+  if (model().services.count(r.name))
+    return conflict("hosted service '" + r.name + "' already exists");
+  model::create_hosted_service e;
+  e.name = r.name;
+  e.label = r.label;
+  e.description = r.description;
+  e.location = r.location;
+  if (auto st = commit(e); !st)
+    return request_error{error_code::internal, st.err().to_string()};
+  return get_service(r.name);
+}
+
+std::vector<service_view> controller::list_services() const {
+  std::vector<service_view> out;
+  for (auto& [name, svc] : model().services)
+    out.push_back(*get_service(name));
+  return out;
+}
+
+outcome<service_view> controller::get_service(const std::string& name) const {
+  auto i = model().services.find(name);
+  if (i == model().services.end())
+    return not_found("hosted service '" + name + "' does not exist");
+  auto& svc = i->second;
+  service_view v;
+  v.name = svc.name;
+  v.label = svc.label;
+  v.description = svc.description;
+  v.location = svc.location;
+  for (auto s : {model::slot::production, model::slot::staging})
+    if (auto& d = svc.in(s))
+      v.deployments.push_back({s, d->name, d->status, d->version, d->instances.size()});
+  return v;
+}
+
+outcome<std::string> controller::delete_service(const std::string& name) {
+  auto i = model().services.find(name);
+  if (i == model().services.end())
+    return not_found("hosted service '" + name + "' does not exist");
+  if (i->second.production || i->second.staging)
+    return conflict("hosted service '" + name + "' still has a deployment; delete it first");
+  if (auto st = commit(model::delete_hosted_service{name}); !st)
+    return request_error{error_code::internal, st.err().to_string()};
+  return name;
+}
+
+namespace {
+
+/// The deployment in service/slot, or the refusal (404 service, 400 slot,
+/// 404 no deployment), as the operations resolve it.
+outcome<const model::deployment*> find_deployment(const model::fabric_model& m,
+                                                  const std::string& service,
+                                                  const std::string& slot) {
+  auto r = detail::resolve(m, {service, slot});
+  if (!r)
+    return r.err();
+  return r->dep;
 }
 
 } // namespace
 
-api_result controller::create_service(const std::string& body) {
-  api_result err;
-  auto j = parse_object(body, err);
-  if (!j)
-    return err;
-  if (!j->contains("name") || !(*j)["name"].is_string())
-    return api_error(400, "BadRequest", "missing string member 'name'");
-  auto name = (*j)["name"].get<std::string>();
-  if (!valid_service_name(name))
-    return api_error(400, "BadRequest",
-                     "bad service name '" + name + "': 1..63 characters of A-Z a-z 0-9 - _");
-  if (model().services.count(name))
-    return api_error(409, "ConflictError", "hosted service '" + name + "' already exists");
-  model::create_hosted_service e;
-  e.name = name;
-  auto str = [&](const char* k) {
-    return j->contains(k) && (*j)[k].is_string() ? (*j)[k].get<std::string>() : std::string();
-  };
-  e.label = str("label");
-  e.description = str("description");
-  e.location = str("location");
-  if (auto st = commit(e); !st)
-    return api_error(500, "InternalError", st.err().to_string());
-  return {201, get_service(name).body};
-}
-
-api_result controller::list_services() const {
-  auto arr = nlohmann::json::array();
-  for (auto& [name, svc] : model().services)
-    arr.push_back(get_service(name).body);
-  return {200, {{"services", arr}}};
-}
-
-api_result controller::get_service(const std::string& name) const {
-  auto i = model().services.find(name);
-  if (i == model().services.end())
-    return api_error(404, "ResourceNotFound", "hosted service '" + name + "' does not exist");
-  auto& svc = i->second;
-  nlohmann::json slots = nlohmann::json::object();
-  for (auto s : {model::slot::production, model::slot::staging})
-    if (auto& d = svc.in(s))
-      slots[model::to_string(s)] = {{"name", d->name},
-                                    {"status", model::to_string(d->status)},
-                                    {"version", d->version},
-                                    {"instances", d->instances.size()}};
-  return {200,
-          {{"name", svc.name},
-           {"label", svc.label},
-           {"description", svc.description},
-           {"location", svc.location},
-           {"deployments", slots}}};
-}
-
-api_result controller::delete_service(const std::string& name) {
-  auto i = model().services.find(name);
-  if (i == model().services.end())
-    return api_error(404, "ResourceNotFound", "hosted service '" + name + "' does not exist");
-  if (i->second.production || i->second.staging)
-    return api_error(409, "ConflictError",
-                     "hosted service '" + name + "' still has a deployment; delete it first");
-  if (auto st = commit(model::delete_hosted_service{name}); !st)
-    return api_error(500, "InternalError", st.err().to_string());
-  return {200, {{"deleted", name}}};
-}
-
-api_result controller::get_deployment(const std::string& service, const std::string& slot) const {
-  auto i = model().services.find(service);
-  if (i == model().services.end())
-    return api_error(404, "ResourceNotFound", "hosted service '" + service + "' does not exist");
-  auto s = model::parse_slot(slot);
-  if (!s)
-    return api_error(400, "BadRequest",
-                     "unknown slot '" + slot + "': expected production or staging");
-  auto& d = i->second.in(*s);
-  if (!d)
-    return api_error(404, "ResourceNotFound",
-                     "no deployment in " + service + "/" + model::to_string(*s));
-  return {200, deployment_json(*this, i->second, *d)};
-}
-
-nlohmann::json deployment_json(const controller& c, const model::hosted_service& svc,
-                               const model::deployment& d) {
-  auto arr = nlohmann::json::array();
-  int ready = 0;
-  for (auto& i : d.instances) {
-    auto* o = c.observed(wire_name(d.name, i.name));
-    auto state = o ? o->state : model::instance_state::role_state_unknown;
-    if (state == model::instance_state::ready_role)
-      ++ready;
-    arr.push_back({{"name", i.name},
-                   {"role", i.role},
-                   {"upgrade_domain", i.upgrade_domain},
-                   {"fault_domain", i.fault_domain},
-                   {"node", i.node},
-                   {"state", model::to_string(state)},
-                   {"version", o && !o->version.empty() ? o->version : i.version},
-                   {"endpoint", o ? o->endpoint : std::string()}});
-  }
-  auto roles = nlohmann::json::array();
+outcome<deployment_view> controller::get_deployment(const std::string& service,
+                                                    const std::string& slot) const {
+  auto found = find_deployment(model(), service, slot);
+  if (!found)
+    return found.err();
+  auto& d = **found;
+  deployment_view v;
+  v.service = service;
+  v.in_slot = d.in_slot;
+  v.name = d.name;
+  v.label = d.label;
+  v.status = d.status;
+  v.version = d.version;
+  v.image_digest = d.package;
+  v.upgrade_domain_count = d.definition.upgrade_domain_count;
   for (auto& r : d.configuration.roles)
-    roles.push_back({{"name", r.name}, {"instance_count", r.instance_count}});
-  return {{"service", svc.name},
-          {"slot", model::to_string(d.in_slot)},
-          {"name", d.name},
-          {"label", d.label},
-          {"status", model::to_string(d.status)},
-          {"version", d.version},
-          {"image_digest", d.package},
-          {"upgrade_domain_count", d.definition.upgrade_domain_count},
-          {"roles", roles},
-          {"ready_instances", ready},
-          {"instances", arr},
-          {"upgrade", upgrade_status_json(c, d)}};
+    v.roles.emplace_back(r.name, r.instance_count);
+  v.instances.reserve(d.instances.size());
+  for (auto& i : d.instances) {
+    auto* o = observed(wire_name(d.name, i.name));
+    instance_view iv;
+    iv.name = i.name;
+    iv.role = i.role;
+    iv.upgrade_domain = i.upgrade_domain;
+    iv.fault_domain = i.fault_domain;
+    iv.node = i.node;
+    iv.state = o ? o->state : model::instance_state::role_state_unknown;
+    iv.version = o && !o->version.empty() ? o->version : i.version;
+    iv.endpoint = o ? o->endpoint : std::string();
+    if (iv.state == model::instance_state::ready_role)
+      ++v.ready_instances;
+    v.instances.push_back(std::move(iv));
+  }
+  if (d.upgrade)
+    v.upgrade = upgrade_view_of(d);
+  return v;
+}
+
+upgrade_view controller::upgrade_view_of(const model::deployment& d) const {
+  auto& u = *d.upgrade;
+  upgrade_view v;
+  v.status = u;
+  v.paused_reason = upgrades_->paused_reason(d.name);
+  v.operation = upgrades_->operation_of(d.name);
+  std::map<int, std::pair<int, int>> per_ud;  // ud -> (instances, ready on target)
+  for (auto& i : d.instances) {
+    if (!u.role.empty() && i.role != u.role)
+      continue;
+    auto& e = per_ud[i.upgrade_domain];
+    ++e.first;
+    auto* o = observed(wire_name(d.name, i.name));
+    if (o && o->state == model::instance_state::ready_role && o->version == u.target_version)
+      ++e.second;
+  }
+  for (int ud : u.order) {
+    std::string phase = "pending";
+    if (std::find(u.walked.begin(), u.walked.end(), ud) != u.walked.end())
+      phase = "walked";
+    else if (u.mode == model::upgrade_mode::simultaneous)
+      phase = model::to_string(u.current_state);
+    else if (ud == u.current_upgrade_domain)
+      phase = model::to_string(u.current_state);
+    auto e = per_ud[ud];
+    v.domains.push_back({ud, phase, e.first, e.second});
+  }
+  return v;
+}
+
+outcome<configuration_view> controller::get_configuration(const std::string& service,
+                                                          const std::string& slot) const {
+  auto found = find_deployment(model(), service, slot);
+  if (!found)
+    return found.err();
+  auto& d = **found;
+  configuration_view v;
+  v.service = service;
+  v.in_slot = d.in_slot;
+  v.deployment = d.name;
+  v.configuration = d.configuration;
+  v.reboot_reimage_probability = d.reboot_reimage_probability;
+  v.instance_reboot_reimage_probability
+    = {d.instance_reboot_reimage_probability.begin(), d.instance_reboot_reimage_probability.end()};
+  return v;
 }
 
 } // namespace fabric::coordinator

@@ -16,13 +16,16 @@
 // - operations: asynchronous API operations (deploy, delete, ...), each with
 //   an id, a status (InProgress, Succeeded, Failed) and an error message.
 //
-// Operations are a table (register_operation): an operation function
-// validates its request WITHOUT changing anything (an api_result >= 400 is
-// returned as is), then commits edits (commit()), queues commands (send())
-// whose ids it adds to op.pending, and sets op.done, the success predicate
-// checked after every report and command result. A failed command result
-// fails the operation with the node's error. At most one operation in
-// progress per (service, slot): another gets 409.
+// Operations are pure plans (plans.hpp): start_operation(request) builds the
+// plan from the model and the inputs, then applies it: ONE commit_all of its
+// edits (every operation is atomic in the journal), the commands queued only
+// after that commit, their ids in op.pending; the plan's completion
+// condition is checked after every report and command result. A failed
+// command result fails the operation with the node's error. At most one
+// operation in progress per (service, slot): another gets 409.
+//
+// No JSON, no HTTP here: requests and replies are the typed structs of
+// requests.hpp; api_json.hpp (/fabric/v1) and the SM facade translate.
 //
 // Thread-safety: none (owned by one actor).
 
@@ -37,9 +40,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "coordinator/plans.hpp"
 #include "coordinator/reconcile.hpp"
+#include "coordinator/requests.hpp"
 #include "model/edit.hpp"
 #include "model/result.hpp"
 #include "model/upgrade_planner.hpp"
@@ -73,19 +76,12 @@ public:
   explicit memory_model_port(model::fabric_model m = {}) : model_(std::move(m)) {}
   const model::fabric_model& model() const override { return model_; }
   status commit(const model::model_edit& edit) override;
+  /// All or nothing: the edits are applied to a copy first.
+  status commit_all(const std::vector<model::model_edit>& edits) override;
 
 private:
   model::fabric_model model_;
 };
-
-/// What the API answers: an HTTP status and a JSON body.
-struct api_result {
-  int status = 200;
-  nlohmann::json body;
-};
-
-/// {"error": {"code": code, "message": message}} with `status`.
-api_result api_error(int status, const std::string& code, const std::string& message);
 
 struct controller_config {
   /// Phase durations sent in every instance_spec unless a deployment
@@ -140,11 +136,6 @@ struct outbound_command {
   protocol::instance_command command;
 };
 
-enum class op_status { in_progress, succeeded, failed };
-
-/// "InProgress", "Succeeded", "Failed".
-const char* to_string(op_status s);
-
 class controller;
 
 struct operation {
@@ -159,16 +150,8 @@ struct operation {
   /// (metrics: operation durations; epoch while unset).
   std::chrono::steady_clock::time_point started_at{};
   std::chrono::steady_clock::time_point finished_at{};
-  /// Success predicate (checked once `pending` is empty); null: success as
-  /// soon as `pending` is empty.
-  std::function<bool(const controller&)> done;
-};
-
-/// The request of an operation.
-struct operation_request {
-  std::string service;
-  std::string slot;          ///< as given in the URL (validated by the op)
-  std::string body;          ///< raw request body
+  /// Success condition (checked once `pending` is empty).
+  completion done;
 };
 
 struct controller_counters {
@@ -181,9 +164,6 @@ struct controller_counters {
 
 class controller {
 public:
-  using operation_fn
-    = std::function<api_result(controller&, operation&, const operation_request&)>;
-
   /// `images` may be null (then no image name resolves). REQUIRES: `store`
   /// and `images` outlive the controller.
   controller(model_port& store, const image_catalog* images, controller_config cfg = {});
@@ -209,24 +189,35 @@ public:
   std::size_t resend_unanswered(std::chrono::steady_clock::time_point now,
                                 std::chrono::milliseconds timeout);
 
-  // -- API --------------------------------------------------------------------
-  api_result create_service(const std::string& body);
-  api_result list_services() const;
-  api_result get_service(const std::string& name) const;
-  api_result delete_service(const std::string& name);
-  api_result get_deployment(const std::string& service, const std::string& slot) const;
-  api_result get_operation(const std::string& id) const;
-  api_result list_operations() const;
+  // -- API (typed; the edges render) -----------------------------------------
+  /// 201: the new service's view; 400 bad name, 409 name taken.
+  outcome<service_view> create_service(const create_service_request& r);
+  std::vector<service_view> list_services() const;
+  outcome<service_view> get_service(const std::string& name) const;
+  /// The deleted name; 409 while it has a deployment.
+  outcome<std::string> delete_service(const std::string& name);
+  /// Every instance merged with its observed state.
+  outcome<deployment_view> get_deployment(const std::string& service,
+                                          const std::string& slot) const;
+  outcome<configuration_view> get_configuration(const std::string& service,
+                                                const std::string& slot) const;
+  outcome<operation_view> get_operation(const std::string& id) const;
+  std::vector<operation_view> list_operations() const;
 
-  /// Runs operation `kind` from the table: 202 {"operation_id": ...}, or the
-  /// op's error (nothing changed), 409 when the slot is busy, 400 for an
-  /// unknown kind.
-  api_result start_operation(const std::string& kind, const operation_request& req);
-  /// `checks_conflicts`: the op itself decides whether it may run beside an
-  /// operation in progress on the slot (rollback, walk, an upgrade over a
-  /// stuck one); start_operation then skips its 409 check.
-  void register_operation(const std::string& kind, operation_fn fn,
-                          bool checks_conflicts = false);
+  /// Plans the operation (plans.hpp) and applies the plan: one commit_all,
+  /// then its commands. The refusal changes nothing (409 when the slot is
+  /// busy; the plan's error otherwise).
+  outcome<operation_accepted> start_operation(const operation_request& r);
+  /// What the plans see besides the model (live nodes, images, operations in
+  /// progress, the upgrade engine's state, the reboot draw).
+  plan_inputs inputs(double reboot_draw = 1.0) const;
+  /// Applies a plan of the current model: exactly one commit_all of its
+  /// edits (nothing else is committed), then the superseded operations fail,
+  /// the upgrade engine takes over, the observed states are forgotten and the
+  /// commands are queued. A failed commit changes nothing (500).
+  outcome<operation_accepted> apply(op_plan plan);
+  /// True when the operation's success condition holds.
+  bool completed(const completion& c) const;
   /// The operation in progress on the slot, or null.
   operation* running_operation(const std::string& service, model::slot s);
   operation* find_operation(const std::string& id);
@@ -262,14 +253,9 @@ public:
   /// name (read-only views for the metrics exporter, coordinator/metrics_bridge.hpp).
   const std::map<std::string, operation>& operations() const { return operations_; }
   const std::map<std::string, observed_instance>& observed_states() const { return observed_; }
-  /// The kinds of the operation table, sorted (the metrics create their
-  /// series at 0 up front, so the first operation of a kind is counted).
-  std::vector<std::string> operation_kinds() const {
-    std::vector<std::string> out;
-    for (auto& [kind, fn] : op_table_)
-      out.push_back(kind);
-    return out;
-  }
+  /// The operation kinds, sorted (the metrics create their series at 0 up
+  /// front, so the first operation of a kind is counted).
+  std::vector<std::string> operation_kinds() const { return coordinator::operation_kinds(); }
 
   /// True when every instance of the deployment is observed ReadyRole.
   bool all_ready(const std::string& service, model::slot s) const;
@@ -279,6 +265,7 @@ public:
 
 private:
   void check_operations();
+  upgrade_view upgrade_view_of(const model::deployment& d) const;
   void heal(const std::vector<std::string>& down);
   void record_status(const std::string& node, const std::string& wire, const std::string& state,
                      const std::string& version, const std::string& endpoint);
@@ -290,8 +277,6 @@ private:
   std::map<std::string, node_info> nodes_;
   std::map<std::string, observed_instance> observed_;
   std::map<std::string, std::map<std::string, uint32_t>> phases_;
-  std::map<std::string, operation_fn> op_table_;
-  std::set<std::string> self_checking_ops_;
   std::unique_ptr<upgrade_engine> upgrades_;
   std::map<std::string, operation> operations_;
   std::map<uint64_t, std::string> command_op_;  ///< command id -> operation id
@@ -307,13 +292,5 @@ private:
   controller_counters counters_;
   std::mt19937_64 rng_;
 };
-
-/// Registers the built-in operations: "deploy" and "delete_deployment".
-/// (controller_ops.cpp; further operations go beside them.)
-void register_builtin_operations(controller& c);
-
-/// The GET body of one deployment (the model merged with observed states).
-nlohmann::json deployment_json(const controller& c, const model::hosted_service& svc,
-                               const model::deployment& d);
 
 } // namespace fabric::coordinator

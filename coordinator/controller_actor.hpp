@@ -32,6 +32,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/peer_message.hpp"
+#include "coordinator/api_json.hpp"  // api_result
 #include "coordinator/controller.hpp"
 #include "coordinator/node_events.hpp"
 #include "transport/transport.hpp"

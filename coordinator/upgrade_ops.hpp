@@ -1,8 +1,9 @@
 #pragma once
 
-// In-place rolling upgrades as message flows: the operations "upgrade",
-// "walk" and "rollback" of the controller's operation table, and the engine
-// that drives every upgrade in flight from the controller's tick.
+// In-place rolling upgrades as message flows: the engine that drives every
+// upgrade in flight from the controller's tick. The operations "upgrade",
+// "walk" and "rollback" that start, walk and roll back an upgrade are plans
+// (coordinator/plans.hpp, upgrade_plans.cpp).
 //
 // Every walk decision comes from the pure planner (model/upgrade_planner.hpp):
 // on each tick the engine builds a health_snapshot from the observed states
@@ -28,7 +29,7 @@
 // policy (timeout, on_timeout, domain_wait) is memory only: after a restart
 // the controller_config defaults apply.
 //
-// Operations (JSON bodies; see coordinator/README.md):
+// Operations (requests.hpp; JSON bodies at /fabric/v1, see coordinator/README.md):
 //   upgrade  {"image", "version"?, "csdef"?, "cscfg"?, "mode"? (auto|manual|
 //             simultaneous), "role"?, "order"? [ud...], "force"?, "surge"?,
 //             "timeout_s"?, "on_timeout"? (pause|roll_back|proceed),
@@ -47,8 +48,6 @@
 #include <map>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "model/edit.hpp"  // before upgrade_planner.hpp: its begin_upgrade() hides the edit
 #include "model/upgrade_planner.hpp"
@@ -116,15 +115,5 @@ private:
   std::map<std::string, tracked> tracked_;  ///< by deployment name
   uint64_t passes_ = 0;
 };
-
-/// Registers "upgrade", "walk" and "rollback" in the controller's table.
-void register_upgrade_operations(controller& c);
-
-/// The "upgrade" member of GET deployment: null when no upgrade is in flight,
-/// else {"mode", "current_upgrade_domain", "current_state" (Before/During),
-/// "walked", "order", "role", "from_version", "target_version",
-/// "rolling_back", "paused", "reason", "domains": [{"upgrade_domain",
-/// "phase" (pending|Before|During|walked), "instances", "ready_on_target"}]}.
-nlohmann::json upgrade_status_json(const controller& c, const model::deployment& d);
 
 } // namespace fabric::coordinator

@@ -411,13 +411,13 @@ api_result cluster::api(std::function<api_result(coordinator::controller&)> fn) 
 api_result cluster::deploy(const std::string& service, const std::string& name,
                            const std::string& csdef, const std::string& cscfg) {
   auto created = api([service](coordinator::controller& c) {
-    return c.create_service(nlohmann::json{{"name", service}}.dump());
+    return coordinator::json_api::create_service(c, nlohmann::json{{"name", service}}.dump());
   });
   if (created.status >= 400 && created.status != 409)
     return created;
   nlohmann::json body{{"csdef", csdef}, {"cscfg", cscfg}, {"image", "base"}, {"name", name}};
   return api([service, b = body.dump()](coordinator::controller& c) {
-    return c.start_operation("deploy", {service, "production", b});
+    return coordinator::json_api::start_operation(c, "deploy", {service, "production", b});
   });
 }
 

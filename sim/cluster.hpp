@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/api_json.hpp"  // api_result
 #include "coordinator/controller.hpp"
 #include "transport/inmem_transport.hpp"
 

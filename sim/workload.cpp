@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coordinator/api_json.hpp"
 #include "coordinator/journal/model_store.hpp"
 #include "coordinator/upgrade_ops.hpp"
 
@@ -257,9 +258,9 @@ struct op_call {
 };
 
 /// Starts `call` on the controller of `c` (production slot of the service)
-/// and runs the system until idle. The only adapter between the workload and
-/// controller::start_operation: when operations take typed requests, only
-/// this function changes.
+/// and runs the system until idle, through the same JSON edge as the API
+/// (coordinator/api_json.hpp), so the sim's bodies are validated exactly as
+/// a client's are. The only adapter between the workload and the controller.
 coordinator::api_result start_op(cluster& c, const op_call& call) {
   nlohmann::json body = nlohmann::json::object();
   if (call.kind == "upgrade") {
@@ -274,7 +275,7 @@ coordinator::api_result start_op(cluster& c, const op_call& call) {
   if (call.mode)
     body["mode"] = model::to_string(*call.mode);
   return c.api([kind = call.kind, b = body.dump()](coordinator::controller& ctl) {
-    return ctl.start_operation(kind, {upgrade_service, "production", b});
+    return coordinator::json_api::start_operation(ctl, kind, {upgrade_service, "production", b});
   });
 }
 

@@ -26,6 +26,7 @@ namespace {
 
 using coordinator::api_result;
 using coordinator::controller;
+using coordinator::error_code;
 namespace codes = sm_api::codes;
 
 const char* const not_found_service = "The hosted service does not exist.";
@@ -38,26 +39,27 @@ sm_api::sm_error sm_err(const char* code, std::string message) {
 /// An SM error from a parse error of sm_xml ("<Code>: <Message>").
 sm_api::sm_error sm_err(const error& e) { return sm_api::to_sm_error(e); }
 
-/// An SM error from a controller answer >= 400 ({"error": {code, message}}).
-sm_api::sm_error from_api(const api_result& r) {
-  std::string code = "InternalError";
-  std::string message = r.body.dump();
-  if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
-    const auto& e = r.body["error"];
-    code = e.value("code", code);
-    message = e.value("message", message);
-  }
+/// The SM error of a controller refusal: a code the SM API knows is kept;
+/// another (InsufficientCapacity, NotSupported, ...) stays in the message and
+/// maps to its class (BadRequest, ResourceNotFound, ConflictError, ServerBusy,
+/// InternalError).
+sm_api::sm_error from_error(const coordinator::request_error& e) {
+  std::string code = coordinator::to_string(e.code);
   if (sm_api::is_known_code(code))
-    return {sm_api::http_status_of(code), code, message};
-  // A code of the fabric API: keep it in the message, map the status.
-  message = code + ": " + message;
-  switch (r.status) {
-    case 400: return sm_err(codes::bad_request, message);
-    case 404: return sm_err(codes::resource_not_found, message);
-    case 409: return sm_err(codes::conflict_error, message);
-    case 503: return sm_err(codes::server_busy, message);
-    default: return sm_err(codes::internal_error, message);
+    return {sm_api::http_status_of(code), code, e.message};
+  auto message = code + ": " + e.message;
+  switch (e.code) {
+    case error_code::bad_request:
+    case error_code::not_supported:
+    case error_code::change_not_allowed_in_place:
+    case error_code::unknown_operation: return sm_err(codes::bad_request, message);
+    case error_code::not_found: return sm_err(codes::resource_not_found, message);
+    case error_code::conflict:
+    case error_code::insufficient_capacity: return sm_err(codes::conflict_error, message);
+    case error_code::unavailable: return sm_err(codes::server_busy, message);
+    case error_code::internal: break;
   }
+  return sm_err(codes::internal_error, message);
 }
 
 std::string now_utc() {
@@ -209,15 +211,14 @@ struct started {
   std::string service;
 };
 
-/// Starts controller operation `kind` with `req` and records in `out` its
-/// id, or the platform error its refusal maps to. Returns `out`.
-started& start_into(controller& c, started& out, const std::string& kind,
-                    const coordinator::operation_request& req) {
-  auto r = c.start_operation(kind, req);
-  if (r.status >= 400)
-    out.err = from_api(r);
+/// Starts the controller operation `req` and records in `out` its id, or the
+/// platform error its refusal maps to. Returns `out`.
+started& start_into(controller& c, started& out, const coordinator::operation_request& req) {
+  auto r = c.start_operation(req);
+  if (!r)
+    out.err = from_error(r.err());
   else
-    out.op_id = r.body.value("operation_id", std::string());
+    out.op_id = r->operation_id;
   return out;
 }
 
@@ -304,11 +305,15 @@ struct sm_facade::impl {
     return std::move(*out);
   }
 
-  // Starts controller operation `kind` on the deployment `t` of `service`;
-  // `make_body` builds the request body on the actor (it may read the model).
-  started start(const std::string& service, const target_ref& t, const std::string& kind,
-                std::function<result<std::string>(const model::deployment&)> make_body) {
-    auto got = on_controller<started>([service, t, kind, make_body](controller& c) {
+  /// Builds the controller request for the deployment (on the actor: it may
+  /// read the model) addressed by `slot`, or the platform error.
+  using request_maker = std::function<result<coordinator::operation_request>(
+    const model::deployment&, const coordinator::slot_target&)>;
+
+  // Starts the controller operation `make_request` builds for the deployment
+  // `t` of `service`.
+  started start(const std::string& service, const target_ref& t, request_maker make_request) {
+    auto got = on_controller<started>([service, t, make_request](controller& c) {
       started out;
       out.service = service;
       model::slot s = model::slot::production;
@@ -318,12 +323,12 @@ struct sm_facade::impl {
       }
       auto& d = *c.model().services.at(service).in(s);
       out.deployment = d.name;
-      auto body = make_body(d);
-      if (!body) {
-        out.err = sm_err(body.err());
+      auto req = make_request(d, {service, model::to_string(s)});
+      if (!req) {
+        out.err = sm_err(req.err());
         return out;
       }
-      return start_into(c, out, kind, {service, model::to_string(s), *body});
+      return start_into(c, out, *req);
     });
     if (!got) {
       started s;
@@ -529,16 +534,19 @@ reply sm_facade::impl::create_service(const sm_request& req) {
   if (!parsed)
     return fail(sm_err(parsed.err()));
   auto p = *parsed;
-  nlohmann::json body{{"name", p.service_name},
-                      {"label", p.label},
-                      {"description", p.description},
-                      {"location", p.location.empty() ? p.affinity_group : p.location}};
-  auto res = on_controller<api_result>(
-    [b = body.dump()](controller& c) { return c.create_service(b); });
+  coordinator::create_service_request q{p.service_name, p.label, p.description,
+                                        p.location.empty() ? p.affinity_group : p.location};
+  auto res = on_controller<std::optional<coordinator::request_error>>(
+    [q](controller& c) -> std::optional<coordinator::request_error> {
+      auto r = c.create_service(q);
+      if (!r)
+        return r.err();
+      return std::nullopt;
+    });
   if (!res)
     return fail(sm_err(codes::server_busy, "The controller did not answer; try again."));
-  if (res->status >= 400) {
-    auto e = from_api(*res);
+  if (*res) {
+    auto e = from_error(**res);
     if (e.http_status == 409)
       e.message = "The specified DNS name is already taken. (" + e.message + ")";
     return fail(e);
@@ -555,13 +563,19 @@ reply sm_facade::impl::create_service(const sm_request& req) {
 }
 
 reply sm_facade::impl::delete_service(const std::string& svc) {
-  auto res = on_controller<api_result>([svc](controller& c) { return c.delete_service(svc); });
+  auto res = on_controller<std::optional<coordinator::request_error>>(
+    [svc](controller& c) -> std::optional<coordinator::request_error> {
+      auto r = c.delete_service(svc);
+      if (!r)
+        return r.err();
+      return std::nullopt;
+    });
   if (!res)
     return fail(sm_err(codes::server_busy, "The controller did not answer; try again."));
-  if (res->status == 404)
+  if (*res && (*res)->code == error_code::not_found)
     return fail(sm_err(codes::resource_not_found, not_found_service));
-  if (res->status >= 400)
-    return fail(from_api(*res));
+  if (*res)
+    return fail(from_error(**res));
   std::lock_guard<std::mutex> lock(mtx);
   services.erase(svc);
   return {};
@@ -607,7 +621,7 @@ reply sm_facade::impl::swap(const sm_request& req, const std::string& svc) {
                          + p.production + "'.");
       return out;
     }
-    return start_into(c, out, "swap", {svc, "production", ""});
+    return start_into(c, out, coordinator::swap_request{svc});
   });
   if (!got)
     return fail(sm_err(codes::server_busy, "The controller did not answer; try again."));
@@ -656,10 +670,14 @@ reply sm_facade::impl::create_deployment(const sm_request& req, const std::strin
   auto pkg = resolve_package_url(packages, p.package_url);
   if (!pkg)
     return fail(sm_err(codes::bad_request, pkg.err().message));
-  nlohmann::json body{{"csdef", pkg->csdef}, {"cscfg", p.configuration.text},
-                      {"image", pkg->image},  {"name", p.name},
-                      {"label", p.label},     {"start", p.start_deployment}};
-  auto got = on_controller<started>([svc, slot, b = body.dump()](controller& c) {
+  coordinator::deploy_request q;
+  q.csdef = pkg->csdef;
+  q.cscfg = p.configuration.text;
+  q.image = pkg->image;
+  q.name = p.name;
+  q.label = p.label;
+  q.start = p.start_deployment;
+  auto got = on_controller<started>([svc, slot, q](controller& c) mutable {
     started out;
     if (!c.model().services.count(svc)) {
       out.err = sm_err(codes::resource_not_found, not_found_service);
@@ -671,7 +689,8 @@ reply sm_facade::impl::create_deployment(const sm_request& req, const std::strin
                        "The deployment slot '" + slot + "' is not valid; use production or staging.");
       return out;
     }
-    return start_into(c, out, "deploy", {svc, model::to_string(*s), b});
+    q.target = {svc, model::to_string(*s)};
+    return start_into(c, out, q);
   });
   if (!got)
     return fail(sm_err(codes::server_busy, "The controller did not answer; try again."));
@@ -688,8 +707,11 @@ reply sm_facade::impl::create_deployment(const sm_request& req, const std::strin
 }
 
 reply sm_facade::impl::delete_deployment(const std::string& svc, const target_ref& t) {
-  auto s = start(svc, t, "delete_deployment",
-                 [](const model::deployment&) -> result<std::string> { return std::string(); });
+  auto s = start(svc, t,
+                 [](const model::deployment&, const coordinator::slot_target& at)
+                   -> result<coordinator::operation_request> {
+                   return coordinator::operation_request{coordinator::delete_deployment_request{at}};
+                 });
   if (!s.err) {
     std::lock_guard<std::mutex> lock(mtx);
     deployments.erase(s.deployment);
@@ -708,20 +730,22 @@ reply sm_facade::impl::deployment_post(const sm_request& req, const std::string&
     auto pkg = resolve_package_url(packages, p.package_url);
     if (!pkg)
       return fail(sm_err(codes::bad_request, pkg.err().message));
-    nlohmann::json body{{"image", pkg->image},
-                        {"csdef", pkg->csdef},
-                        {"cscfg", p.configuration.text},
-                        {"mode", model::to_string(p.mode)},
-                        {"force", p.force}};
-    if (!p.role_to_upgrade.empty())
-      body["role"] = p.role_to_upgrade;
-    auto s = start(svc, t, "upgrade", [b = body.dump(), role = p.role_to_upgrade](
-                                        const model::deployment& d) -> result<std::string> {
-      if (!role.empty() && !d.definition.find_role(role))
+    coordinator::upgrade_deployment_request q;
+    q.image = pkg->image;
+    q.csdef = pkg->csdef;
+    q.cscfg = p.configuration.text;
+    q.mode = model::to_string(p.mode);
+    q.force = p.force;
+    q.role = p.role_to_upgrade;
+    auto s = start(svc, t, [q](const model::deployment& d, const coordinator::slot_target& at)
+                             -> result<coordinator::operation_request> {
+      if (!q.role.empty() && !d.definition.find_role(q.role))
         return sm_api::make_error(codes::bad_request,
-                                  "RoleToUpgrade '" + role + "' is not a role of deployment '"
+                                  "RoleToUpgrade '" + q.role + "' is not a role of deployment '"
                                     + d.name + "'.");
-      return b;
+      auto out = q;
+      out.target = at;
+      return coordinator::operation_request{std::move(out)};
     });
     if (s.err)
       return fail(*s.err);
@@ -747,13 +771,14 @@ reply sm_facade::impl::deployment_post(const sm_request& req, const std::string&
     if (!parsed)
       return fail(sm_err(parsed.err()));
     int ud = parsed->upgrade_domain;
-    auto s = start(svc, t, "walk", [ud](const model::deployment& d) -> result<std::string> {
+    auto s = start(svc, t, [ud](const model::deployment& d, const coordinator::slot_target& at)
+                             -> result<coordinator::operation_request> {
       if (ud >= d.definition.upgrade_domain_count)
         return sm_api::make_error(codes::bad_request,
                                   "UpgradeDomain " + std::to_string(ud) + " is out of range: the "
                                     "deployment has " + std::to_string(d.definition.upgrade_domain_count)
                                     + " upgrade domains (0-based).");
-      return nlohmann::json{{"upgrade_domain", ud}}.dump();
+      return coordinator::operation_request{coordinator::walk_request{at, ud}};
     });
     return accepted(s);
   }
@@ -762,9 +787,12 @@ reply sm_facade::impl::deployment_post(const sm_request& req, const std::string&
     if (!parsed)
       return fail(sm_err(parsed.err()));
     auto p = std::move(*parsed);
-    auto s = start(svc, t, "change_configuration",
-                   [text = p.configuration.text](const model::deployment&) -> result<std::string> {
-                     return text;
+    auto s = start(svc, t,
+                   [text = p.configuration.text](const model::deployment&,
+                                                 const coordinator::slot_target& at)
+                     -> result<coordinator::operation_request> {
+                     return coordinator::operation_request{
+                       coordinator::change_configuration_request{at, text}};
                    });
     if (!s.err) {
       std::lock_guard<std::mutex> lock(mtx);
@@ -781,8 +809,9 @@ reply sm_facade::impl::deployment_post(const sm_request& req, const std::string&
     if (!parsed)
       return fail(sm_err(parsed.err()));
     auto status = model::to_string(parsed->status);
-    auto s = start(svc, t, "set_status", [status](const model::deployment&) -> result<std::string> {
-      return nlohmann::json{{"status", status}}.dump();
+    auto s = start(svc, t, [status](const model::deployment&, const coordinator::slot_target& at)
+                             -> result<coordinator::operation_request> {
+      return coordinator::operation_request{coordinator::set_status_request{at, status}};
     });
     if (!s.err)
       touch(s.deployment);
@@ -793,8 +822,9 @@ reply sm_facade::impl::deployment_post(const sm_request& req, const std::string&
     if (!parsed)
       return fail(sm_err(parsed.err()));
     auto mode = model::to_string(parsed->mode);
-    auto s = start(svc, t, "rollback", [mode](const model::deployment&) -> result<std::string> {
-      return nlohmann::json{{"mode", mode}}.dump();
+    auto s = start(svc, t, [mode](const model::deployment&, const coordinator::slot_target& at)
+                             -> result<coordinator::operation_request> {
+      return coordinator::operation_request{coordinator::rollback_request{at, mode}};
     });
     if (!s.err) {
       std::lock_guard<std::mutex> lock(mtx);
@@ -819,15 +849,19 @@ reply sm_facade::impl::deployment_post(const sm_request& req, const std::string&
 
 reply sm_facade::impl::instance_post(const sm_request& req, const std::string& svc,
                                      const target_ref& t, const std::string& instance) {
-  static const std::map<std::string, std::string> kinds{
-    {"reboot", "reboot_instance"}, {"reimage", "reimage_instance"}, {"rebuild", "rebuild_instance"}};
+  static const std::map<std::string, protocol::command_kind> kinds{
+    {"reboot", protocol::command_kind::reboot},
+    {"reimage", protocol::command_kind::reimage},
+    {"rebuild", protocol::command_kind::rebuild}};
   auto comp = lower(param(req, "comp"));
   auto k = kinds.find(comp);
   if (k == kinds.end())
     return fail(sm_err(codes::missing_or_invalid_required_query_parameter,
                        "A POST to a role instance needs comp=reboot, reimage or rebuild."));
-  auto s = start(svc, t, k->second, [instance](const model::deployment&) -> result<std::string> {
-    return nlohmann::json{{"instance", instance}}.dump();
+  auto s = start(svc, t, [instance, kind = k->second](const model::deployment&,
+                                                      const coordinator::slot_target& at)
+                           -> result<coordinator::operation_request> {
+    return coordinator::operation_request{coordinator::instance_request{at, instance, kind}};
   });
   return accepted(s);
 }
@@ -842,8 +876,9 @@ reply sm_facade::impl::delete_instances(const sm_request& req, const std::string
     return fail(sm_err(parsed.err()));
   auto names = parsed->names;
   auto text = std::make_shared<std::string>();
-  auto s = start(svc, t, "change_configuration",
-                 [names, text](const model::deployment& d) -> result<std::string> {
+  auto s = start(svc, t,
+                 [names, text](const model::deployment& d, const coordinator::slot_target& at)
+                   -> result<coordinator::operation_request> {
                    // Deleting instances = scaling the role in: this coordinator
                    // removes the highest-numbered instances of a role.
                    std::map<std::string, std::set<int>> per_role;
@@ -874,7 +909,8 @@ reply sm_facade::impl::delete_instances(const sm_request& req, const std::string
                        rc->instance_count = keep;
                    }
                    *text = sm_api::render_service_configuration(cfg);
-                   return *text;
+                   return coordinator::operation_request{
+                     coordinator::change_configuration_request{at, *text}};
                  });
   if (!s.err) {
     std::lock_guard<std::mutex> lock(mtx);

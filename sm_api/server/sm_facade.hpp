@@ -3,10 +3,12 @@
 // The legacy Service Management REST API served by the coordinator: the HTTP
 // routing between the real SDKs (Python azure-servicemanagement-legacy,
 // Node azure-asm-compute) and the controller. It parses request bodies and
-// renders responses with fabric::sm_xml (sm_api/*.hpp) and runs every
-// operation through the controller's operation table (the same
-// start_operation / get_operation the JSON API uses, as an api_call on the
-// controller actor): no business logic of its own beyond translating names.
+// renders responses with fabric::sm_xml (sm_api/*.hpp), builds the
+// controller's typed requests (coordinator/requests.hpp) straight from its
+// parsed XML structs and runs them with controller::start_operation (as an
+// api_call on the controller actor); a refusal (request_error) maps to the
+// SM XML error. No JSON in between, no business logic of its own beyond
+// translating names.
 //
 // Served on the coordinator's API listener (--api-listen) beside
 // /fabric/v1/..., under

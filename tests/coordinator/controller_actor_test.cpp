@@ -155,12 +155,14 @@ TEST_F(controller_actor_test, deploy_then_node_loss_heals_and_the_returning_node
   epochs["n1"] = register_node("n1", 0);
   epochs["n2"] = register_node("n2", 1);
   epochs["n3"] = register_node("n3", 2);
-  ASSERT_EQ(api([](controller& c) { return c.create_service(R"({"name":"svc"})"); }).status, 201);
+  ASSERT_EQ(api([](controller& c) { return json_api::create_service(c, R"({"name":"svc"})"); })
+              .status,
+            201);
   nlohmann::json body{{"csdef", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef")},
                       {"cscfg", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg")},
                       {"image", "base"}};
   auto res = api([b = body.dump()](controller& c) {
-    return c.start_operation("deploy", {"svc", "production", b});
+    return json_api::start_operation(c, "deploy", {"svc", "production", b});
   });
   ASSERT_EQ(res.status, 202) << res.body.dump();
   auto starts = wire->take<protocol::instance_command>();
@@ -175,7 +177,7 @@ TEST_F(controller_actor_test, deploy_then_node_loss_heals_and_the_returning_node
   }
   EXPECT_EQ(per_node.size(), 3u);
   auto op = api([id = res.body["operation_id"].get<std::string>()](controller& c) {
-    return c.get_operation(id);
+    return json_api::get_operation(c, id);
   });
   EXPECT_EQ(op.body["status"], "Succeeded");
 
@@ -192,7 +194,8 @@ TEST_F(controller_actor_test, deploy_then_node_loss_heals_and_the_returning_node
     from(controller_, peer,
          protocol::instance_report{cmd.instance.name, "ReadyRole", cmd.instance.version, ""});
   }
-  auto d = api([](controller& c) { return c.get_deployment("svc", "production"); }).body;
+  auto d
+    = api([](controller& c) { return json_api::get_deployment(c, "svc", "production"); }).body;
   EXPECT_EQ(d["ready_instances"], 10);
   for (auto& i : d["instances"])
     EXPECT_NE(i["node"], "n3");

@@ -9,9 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "coordinator/controller.hpp"
-#include "coordinator/image_catalog.hpp"
-#include "tests/integration/process_harness.hpp"
+#include "tests/coordinator/test_model.hpp"
 
 namespace fabric::coordinator {
 namespace {
@@ -19,64 +17,24 @@ namespace {
 namespace fs = std::filesystem;
 using protocol::command_kind;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::read_file;
+using testing::tiny_archive;
 
-/// An archive of a tiny image tree, in the image transfer format (images/README.md).
-std::string tiny_archive(const fs::path& scratch, const std::string& content = "hello") {
-  fs::create_directories(scratch / "tree" / "bin");
-  std::ofstream(scratch / "tree" / "bin" / "app") << content;
-  images::image_store store{scratch / "store"};
-  auto digest = store.import_directory(scratch / "tree");
-  EXPECT_TRUE(digest.ok());
-  std::ostringstream out;
-  EXPECT_TRUE(store.export_image(*digest, out).ok());
-  return out.str();
-}
+struct controller_test : testing::controller_fixture {
+  std::string csdef = read_file(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef");
+  std::string cscfg = read_file(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg");
 
-struct controller_test : ::testing::Test {
-  std::string dir = fabric::testing::temp_dir("fabric-controller");
-  memory_model_port store;
-  image_catalog images{fs::path(dir) / "coordinator"};
-  std::unique_ptr<controller> ctl;
-  std::string csdef = read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef");
-  std::string cscfg = read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg");
-
-  void SetUp() override {
-    ASSERT_TRUE(images.load().ok());
-    ASSERT_TRUE(images.add("base", tiny_archive(fs::path(dir) / "scratch")).ok());
-    ctl = std::make_unique<controller>(store, &images);
-  }
-
-  void TearDown() override {
-    // Image trees are read-only.
-    std::error_code ec;
-    for (auto& e : fs::recursive_directory_iterator(dir, ec))
-      if (e.is_directory(ec))
-        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir, ec);
-  }
-
-  void up(const std::string& name, int fd, int capacity = 10,
-          std::vector<protocol::held_instance> held = {}) {
-    ctl->on_node_up({name, fd, capacity, "peer-" + name, 1, true}, held);
-  }
+  void SetUp() override { start(); }
 
   nlohmann::json deploy_body(const std::string& image = "base") {
     return {{"csdef", csdef}, {"cscfg", cscfg}, {"image", image}, {"name", "tw"}};
   }
 
   api_result deploy(const nlohmann::json& body, const std::string& slot = "production") {
-    return ctl->start_operation("deploy", {"svc", slot, body.dump()});
+    return json_api::start_operation(*ctl, "deploy", {"svc", slot, body.dump()});
   }
 
-  void create_service() {
-    ASSERT_EQ(ctl->create_service(R"({"name":"svc"})").status, 201);
-  }
+  void create_service() { ASSERT_EQ(controller_fixture::create_service().status, 201); }
 
   /// Every node answers ok and reports each started instance ReadyRole.
   void nodes_run(const std::vector<outbound_command>& cmds) {
@@ -87,12 +45,6 @@ struct controller_test : ::testing::Test {
                                 "127.0.0.1:1"});
     }
   }
-
-  std::string op_status(const api_result& accepted) {
-    return ctl->get_operation(accepted.body["operation_id"]).body["status"];
-  }
-
-  nlohmann::json deployment() { return ctl->get_deployment("svc", "production").body; }
 };
 
 TEST_F(controller_test, deploy_places_spreads_fds_sends_full_specs_and_succeeds_when_ready) {
@@ -134,7 +86,7 @@ TEST_F(controller_test, a_refused_command_fails_the_operation_with_the_nodes_err
   ASSERT_EQ(res.status, 202);
   auto cmds = ctl->take_outbound();
   ctl->on_command_result(cmds[0].peer, {cmds[0].command.command_id, false, "disk full"});
-  auto op = ctl->get_operation(res.body["operation_id"]).body;
+  auto op = json_api::get_operation(*ctl, res.body["operation_id"]).body;
   EXPECT_EQ(op["status"], "Failed");
   EXPECT_EQ(op["error"]["message"], "disk full");
 }
@@ -166,21 +118,21 @@ TEST_F(controller_test, bad_input_is_refused_and_changes_nothing) {
     {"svc", "production", with("phase_ms", {{"create_vm", -1}}), 400, "phase_ms.create_vm"},
   };
   for (auto& c : cases) {
-    auto res = ctl->start_operation("deploy", {c.service, c.slot, c.body});
+    auto res = json_api::start_operation(*ctl, "deploy", {c.service, c.slot, c.body});
     EXPECT_EQ(res.status, c.status) << c.body.substr(0, 40) << " " << res.body.dump();
     auto msg = res.body["error"]["message"].get<std::string>();
     EXPECT_NE(msg.find(c.message_part), std::string::npos) << msg;
   }
   EXPECT_EQ(store.model().revision, before);
   EXPECT_TRUE(ctl->take_outbound().empty());
-  EXPECT_EQ(ctl->list_operations().body["operations"].size(), 0u);
+  EXPECT_EQ(json_api::list_operations(*ctl).body["operations"].size(), 0u);
 }
 
 TEST_F(controller_test, one_mutating_operation_per_slot_and_occupied_slots_conflict) {
   up("n1", 0);
   create_service();
   ASSERT_EQ(deploy(deploy_body()).status, 202);
-  auto second = ctl->start_operation("delete_deployment", {"svc", "production", ""});
+  auto second = json_api::start_operation(*ctl, "delete_deployment", {"svc", "production", ""});
   EXPECT_EQ(second.status, 409);
   nodes_run(ctl->take_outbound());
   auto again = deploy(deploy_body());
@@ -198,7 +150,7 @@ TEST_F(controller_test, delete_deployment_commits_then_removes_on_each_node) {
   create_service();
   ASSERT_EQ(deploy(deploy_body()).status, 202);
   nodes_run(ctl->take_outbound());
-  auto res = ctl->start_operation("delete_deployment", {"svc", "production", ""});
+  auto res = json_api::start_operation(*ctl, "delete_deployment", {"svc", "production", ""});
   ASSERT_EQ(res.status, 202);
   EXPECT_FALSE(store.model().services.at("svc").production);
   auto cmds = ctl->take_outbound();
@@ -208,8 +160,8 @@ TEST_F(controller_test, delete_deployment_commits_then_removes_on_each_node) {
   EXPECT_EQ(op_status(res), "InProgress");
   nodes_run(cmds);
   EXPECT_EQ(op_status(res), "Succeeded");
-  EXPECT_EQ(ctl->get_deployment("svc", "production").status, 404);
-  EXPECT_EQ(ctl->delete_service("svc").status, 200);
+  EXPECT_EQ(json_api::get_deployment(*ctl, "svc", "production").status, 404);
+  EXPECT_EQ(json_api::delete_service(*ctl, "svc").status, 200);
 }
 
 TEST_F(controller_test, node_down_heals_onto_live_nodes_and_a_returning_node_removes_its_copies) {
@@ -267,7 +219,7 @@ TEST_F(controller_test, restart_resumes_the_model_with_unknown_states_until_node
   nodes_run(cmds);
   // A new controller over the same store: the model is there, states unknown.
   controller restarted{store, &images};
-  auto d = restarted.get_deployment("svc", "production").body;
+  auto d = json_api::get_deployment(restarted, "svc", "production").body;
   EXPECT_EQ(d["instances"].size(), 10u);
   EXPECT_EQ(d["ready_instances"], 0);
   std::vector<protocol::held_instance> held;
@@ -280,18 +232,18 @@ TEST_F(controller_test, restart_resumes_the_model_with_unknown_states_until_node
     EXPECT_EQ(c.command.kind, command_kind::start);
   for (auto& c : again)
     restarted.on_report(c.peer, {c.command.instance.name, "ReadyRole", "base", ""});
-  EXPECT_EQ(restarted.get_deployment("svc", "production").body["ready_instances"], 10);
+  EXPECT_EQ(json_api::get_deployment(restarted, "svc", "production").body["ready_instances"], 10);
 }
 
 TEST_F(controller_test, services_create_list_delete_and_their_errors) {
-  EXPECT_EQ(ctl->create_service("nope").status, 400);
-  EXPECT_EQ(ctl->create_service(R"({"name":"bad name"})").status, 400);
+  EXPECT_EQ(json_api::create_service(*ctl, "nope").status, 400);
+  EXPECT_EQ(json_api::create_service(*ctl, R"({"name":"bad name"})").status, 400);
   create_service();
-  EXPECT_EQ(ctl->create_service(R"({"name":"svc"})").status, 409);
-  EXPECT_EQ(ctl->list_services().body["services"].size(), 1u);
-  EXPECT_EQ(ctl->get_service("x").status, 404);
-  EXPECT_EQ(ctl->delete_service("x").status, 404);
-  EXPECT_EQ(ctl->delete_service("svc").status, 200);
+  EXPECT_EQ(json_api::create_service(*ctl, R"({"name":"svc"})").status, 409);
+  EXPECT_EQ(json_api::list_services(*ctl).body["services"].size(), 1u);
+  EXPECT_EQ(json_api::get_service(*ctl, "x").status, 404);
+  EXPECT_EQ(json_api::delete_service(*ctl, "x").status, 404);
+  EXPECT_EQ(json_api::delete_service(*ctl, "svc").status, 200);
   EXPECT_TRUE(store.model().services.empty());
 }
 

@@ -2,7 +2,7 @@
 // deployments, the instances see their new slot in their role environment,
 // swapping again restores them), staging deploy plus swap for a change an
 // in-place upgrade refuses, scale out and in, and bad input to every route of
-// deployment_ops.hpp (refused with the reason, nothing changed).
+// coordinator/plans.hpp (refused with the reason, nothing changed).
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The deployment operations of coordinator/deployment_ops.hpp, driven on the
+// The deployment operations (coordinator/plans.hpp), driven on the
 // controller directly with the in-memory model port: what each one commits and
 // which commands it queues (take_outbound() is the fake transport), when it
 // succeeds, and that bad input changes nothing.
@@ -10,10 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "coordinator/controller.hpp"
-#include "coordinator/deployment_ops.hpp"
-#include "coordinator/image_catalog.hpp"
-#include "tests/integration/process_harness.hpp"
+#include "tests/coordinator/test_model.hpp"
 
 namespace fabric::coordinator {
 namespace {
@@ -21,23 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using protocol::command_kind;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string tiny_archive(const fs::path& scratch) {
-  fs::create_directories(scratch / "tree");
-  std::ofstream(scratch / "tree" / "app") << "hello";
-  images::image_store store{scratch / "store"};
-  auto digest = store.import_directory(scratch / "tree");
-  EXPECT_TRUE(digest.ok());
-  std::ostringstream out;
-  EXPECT_TRUE(store.export_image(*digest, out).ok());
-  return out.str();
-}
+using testing::read_file;
 
 /// A .cscfg for role Web of the ten-web model.
 std::string cscfg(int count, const std::string& greeting = "hello") {
@@ -47,31 +28,16 @@ std::string cscfg(int count, const std::string& greeting = "hello") {
          + "'/></ConfigurationSettings></Role></ServiceConfiguration>";
 }
 
-struct operations_test : ::testing::Test {
-  std::string dir = fabric::testing::temp_dir("fabric-ops");
-  memory_model_port store;
-  image_catalog images{fs::path(dir) / "coordinator"};
-  std::unique_ptr<controller> ctl;
-  std::string csdef = read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef");
+struct operations_test : testing::controller_fixture {
+  std::string csdef = read_file(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef");
 
   void SetUp() override {
-    ASSERT_TRUE(images.load().ok());
-    ASSERT_TRUE(images.add("base", tiny_archive(fs::path(dir) / "scratch")).ok());
     controller_config cfg;
     cfg.seed = 42;
-    ctl = std::make_unique<controller>(store, &images, cfg);
+    start(cfg);
     for (int n = 0; n < 3; ++n)
-      ctl->on_node_up({"n" + std::to_string(n), n, 20, "peer-n" + std::to_string(n), 1, true},
-                      {});
-    ASSERT_EQ(ctl->create_service(R"({"name":"svc"})").status, 201);
-  }
-
-  void TearDown() override {
-    std::error_code ec;
-    for (auto& e : fs::recursive_directory_iterator(dir, ec))
-      if (e.is_directory(ec))
-        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir, ec);
+      up("n" + std::to_string(n), n, 20);
+    ASSERT_EQ(create_service().status, 201);
   }
 
   /// Every node accepts every command; started instances report ReadyRole,
@@ -98,15 +64,13 @@ struct operations_test : ::testing::Test {
                         {"image", "base"},
                         {"name", name},
                         {"version", "v1"}};
-    auto res = ctl->start_operation("deploy", {"svc", slot, body.dump()});
+    auto res = json_api::start_operation(*ctl, "deploy", {"svc", slot, body.dump()});
     ASSERT_EQ(res.status, 202) << res.body.dump();
     nodes_run(ctl->take_outbound());
     ASSERT_EQ(status(res), "Succeeded");
   }
 
-  std::string status(const api_result& accepted) {
-    return ctl->get_operation(accepted.body["operation_id"]).body["status"];
-  }
+  std::string status(const api_result& accepted) { return op_status(accepted); }
 
   const model::deployment& dep(model::slot s = model::slot::production) {
     return *store.model().services.at("svc").in(s);
@@ -114,7 +78,7 @@ struct operations_test : ::testing::Test {
 
   api_result op(const std::string& kind, const std::string& body,
                 const std::string& slot = "production") {
-    return ctl->start_operation(kind, {"svc", slot, body});
+    return start_op(kind, body, slot);
   }
 };
 
@@ -224,7 +188,7 @@ TEST_F(operations_test, the_reboot_quirk_decides_reboot_degenerates_from_the_pro
   ASSERT_EQ(op("set_reboot_quirk", R"({"probability":0,"instance":"Web_IN_2"})").status, 202);
   EXPECT_FALSE(reboot("Web_IN_2"));
   EXPECT_TRUE(reboot("Web_IN_1"));
-  auto cfg = get_configuration(*ctl, "svc", "production").body;
+  auto cfg = json_api::get_configuration(*ctl, "svc", "production").body;
   EXPECT_EQ(cfg["reboot_reimage_probability"], 1.0);
   EXPECT_EQ(cfg["instance_reboot_reimage_probability"]["Web_IN_2"], 0.0);
 }
@@ -236,9 +200,9 @@ TEST_F(operations_test, the_same_seed_draws_the_same_reboot_outcomes) {
     cfg.seed = seed;
     controller c2(s2, &images, cfg);
     c2.on_node_up({"n0", 0, 20, "p0", 1, true}, {});
-    c2.create_service(R"({"name":"svc"})");
+    json_api::create_service(c2, R"({"name":"svc"})");
     nlohmann::json body{{"csdef", csdef}, {"cscfg", cscfg(1)}, {"image", "base"}, {"name", "q"}};
-    c2.start_operation("deploy", {"svc", "production", body.dump()});
+    json_api::start_operation(c2, "deploy", {"svc", "production", body.dump()});
     auto run = [&](const std::vector<outbound_command>& cmds) {
       for (auto& c : cmds) {
         c2.on_command_result(c.peer, {c.command.command_id, true, ""});
@@ -246,10 +210,10 @@ TEST_F(operations_test, the_same_seed_draws_the_same_reboot_outcomes) {
       }
     };
     run(c2.take_outbound());
-    c2.start_operation("set_reboot_quirk", {"svc", "production", R"({"probability":0.5})"});
+    json_api::start_operation(c2, "set_reboot_quirk", {"svc", "production", R"({"probability":0.5})"});
     std::string out;
     for (int i = 0; i < 24; ++i) {
-      c2.start_operation("reboot_instance", {"svc", "production", R"({"instance":"Web_IN_0"})"});
+      json_api::start_operation(c2, "reboot_instance", {"svc", "production", R"({"instance":"Web_IN_0"})"});
       auto cmds = c2.take_outbound();
       out += cmds.at(0).command.reboot_degenerates ? '1' : '0';
       run(cmds);
@@ -349,7 +313,7 @@ TEST_F(operations_test, bad_input_is_refused_with_the_reason_and_changes_nothing
   ASSERT_EQ(op("set_status", R"({"status":"Suspended"})", "production").status, 202);
   nodes_run(ctl->take_outbound());
   auto before = store.model().revision;
-  auto before_dep = ctl->get_deployment("svc", "production").body;
+  auto before_dep = json_api::get_deployment(*ctl, "svc", "production").body;
   struct bad_case {
     std::string kind, service, slot, body;
     int status;
@@ -386,16 +350,16 @@ TEST_F(operations_test, bad_input_is_refused_with_the_reason_and_changes_nothing
     {"redeploy", "svc", "production", R"({"cscfg":"<x"})", 400, "ServiceConfiguration.cscfg"},
   };
   for (auto& c : cases) {
-    auto res = ctl->start_operation(c.kind, {c.service, c.slot, c.body});
+    auto res = json_api::start_operation(*ctl, c.kind, {c.service, c.slot, c.body});
     EXPECT_EQ(res.status, c.status) << c.kind << " " << c.body << " " << res.body.dump();
     auto msg = res.body["error"]["message"].get<std::string>();
     EXPECT_NE(msg.find(c.message_part), std::string::npos) << c.kind << ": " << msg;
   }
-  auto cfg = get_configuration(*ctl, "svc", "nosuch");
+  auto cfg = json_api::get_configuration(*ctl, "svc", "nosuch");
   EXPECT_EQ(cfg.status, 400);
   EXPECT_EQ(store.model().revision, before);
   EXPECT_TRUE(ctl->take_outbound().empty());
-  EXPECT_EQ(ctl->get_deployment("svc", "production").body, before_dep);
+  EXPECT_EQ(json_api::get_deployment(*ctl, "svc", "production").body, before_dep);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "coordinator/api_json.hpp"
 #include "coordinator/controller.hpp"
 #include "coordinator/image_catalog.hpp"
 #include "tests/integration/process_harness.hpp"
@@ -57,18 +58,19 @@ struct restart_grace : ::testing::Test {
       auto name = "n" + std::to_string(fd + 1);
       c.on_node_up({name, fd, 10, "peer-" + name, 1, true}, {});
     }
-    ASSERT_EQ(c.create_service(R"({"name":"svc"})").status, 201);
+    ASSERT_EQ(json_api::create_service(c, R"({"name":"svc"})").status, 201);
     nlohmann::json body{{"csdef", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef")},
                         {"cscfg", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg")},
                         {"image", "base"},
                         {"name", "tw"}};
-    ASSERT_EQ(c.start_operation("deploy", {"svc", "production", body.dump()}).status, 202);
+    ASSERT_EQ(json_api::start_operation(c, "deploy", {"svc", "production", body.dump()}).status,
+              202);
     c.take_outbound();
   }
 
   std::map<std::string, int> per_node(const controller& c) {
     std::map<std::string, int> out;
-    auto d = c.get_deployment("svc", "production").body;
+    auto d = json_api::get_deployment(c, "svc", "production").body;
     for (auto& i : d["instances"])
       ++out[i["node"].get<std::string>()];
     return out;

@@ -11,10 +11,8 @@
 #include <set>
 #include <sstream>
 
-#include "coordinator/controller.hpp"
-#include "coordinator/image_catalog.hpp"
 #include "coordinator/upgrade_ops.hpp"
-#include "tests/integration/process_harness.hpp"
+#include "tests/coordinator/test_model.hpp"
 
 namespace fabric::coordinator {
 namespace {
@@ -24,63 +22,28 @@ using namespace std::chrono_literals;
 using protocol::command_kind;
 using clock_type = std::chrono::steady_clock;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string archive(const fs::path& scratch, const std::string& content) {
-  fs::create_directories(scratch / "tree" / "bin");
-  std::ofstream(scratch / "tree" / "bin" / "app") << content;
-  images::image_store store{scratch / "store"};
-  auto digest = store.import_directory(scratch / "tree");
-  EXPECT_TRUE(digest.ok());
-  std::ostringstream out;
-  EXPECT_TRUE(store.export_image(*digest, out).ok());
-  return out.str();
-}
+using testing::read_file;
 
 /// UD of instance Web_IN_i in ten-web (i mod 5).
 int ud_of(const std::string& wire) {
   return std::stoi(wire.substr(wire.rfind('_') + 1)) % 5;
 }
 
-struct upgrade_test : ::testing::Test {
-  std::string dir = fabric::testing::temp_dir("fabric-upgrade");
-  memory_model_port store;
-  image_catalog images{fs::path(dir) / "coordinator"};
-  std::unique_ptr<controller> ctl;
-  std::string csdef = read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef");
-  std::string cscfg = read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg");
+struct upgrade_test : testing::controller_fixture {
+  std::string csdef = read_file(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef");
+  std::string cscfg = read_file(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg");
   clock_type::time_point now = clock_type::time_point{} + 1h;
 
   void SetUp() override {
-    ASSERT_TRUE(images.load().ok());
-    ASSERT_TRUE(images.add("v1", archive(fs::path(dir) / "s1", "one")).ok());
-    ASSERT_TRUE(images.add("v2", archive(fs::path(dir) / "s2", "two")).ok());
-    ctl = std::make_unique<controller>(store, &images);
+    start({}, {"v1", "v2"});
     for (int n = 0; n < 3; ++n)
       up("n" + std::to_string(n), n);
-    ASSERT_EQ(ctl->create_service(R"({"name":"svc"})").status, 201);
+    ASSERT_EQ(create_service().status, 201);
     nlohmann::json body{{"csdef", csdef}, {"cscfg", cscfg}, {"image", "v1"}, {"name", "tw"}};
-    auto res = ctl->start_operation("deploy", {"svc", "production", body.dump()});
+    auto res = start_op("deploy", body.dump());
     ASSERT_EQ(res.status, 202) << res.body.dump();
     run(ctl->take_outbound());
     ASSERT_EQ(op_status(res), "Succeeded");
-  }
-
-  void TearDown() override {
-    std::error_code ec;
-    for (auto& e : fs::recursive_directory_iterator(dir, ec))
-      if (e.is_directory(ec))
-        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir, ec);
-  }
-
-  void up(const std::string& name, int fd) {
-    ctl->on_node_up({name, fd, 10, "peer-" + name, 1, true}, {});
   }
 
   /// The nodes accept every command and report the instance ReadyRole on the
@@ -109,14 +72,8 @@ struct upgrade_test : ::testing::Test {
   }
 
   api_result op(const std::string& kind, const nlohmann::json& body) {
-    return ctl->start_operation(kind, {"svc", "production", body.dump()});
+    return start_op(kind, body.dump());
   }
-
-  std::string op_status(const api_result& accepted) {
-    return ctl->get_operation(accepted.body["operation_id"]).body["status"];
-  }
-
-  nlohmann::json deployment() { return ctl->get_deployment("svc", "production").body; }
 
   /// The UDs the commands touch.
   static std::set<int> uds(const std::vector<outbound_command>& cmds) {
@@ -226,7 +183,7 @@ TEST_F(upgrade_test, rollback_returns_the_upgraded_instances_and_leaves_the_othe
   ASSERT_EQ(rb.status, 202) << rb.body.dump();
   EXPECT_EQ(rb.body["order"], nlohmann::json::array({1, 0}));
   EXPECT_EQ(op_status(res), "Failed");
-  EXPECT_EQ(ctl->get_operation(res.body["operation_id"]).body["error"]["message"],
+  EXPECT_EQ(json_api::get_operation(*ctl, res.body["operation_id"]).body["error"]["message"],
             "rolled back by " + rb.body["operation_id"].get<std::string>());
   EXPECT_TRUE(deployment()["upgrade"]["rolling_back"].get<bool>());
 
@@ -301,7 +258,7 @@ TEST_F(upgrade_test, one_upgrade_at_a_time_but_a_new_one_over_a_stuck_one) {
   EXPECT_EQ(busy.body["error"]["message"],
             "an upgrade to version v2 is already in progress; let it finish or roll it back "
             "first");
-  EXPECT_EQ(ctl->start_operation("delete_deployment", {"svc", "production", ""}).status, 409);
+  EXPECT_EQ(json_api::start_operation(*ctl, "delete_deployment", {"svc", "production", ""}).status, 409);
   accept(tick());  // UD 0 goes down and never comes back
   EXPECT_FALSE(deployment()["upgrade"]["paused"].get<bool>());
   EXPECT_TRUE(tick(2s).empty());
@@ -323,7 +280,7 @@ TEST_F(upgrade_test, timeout_with_roll_back_policy_turns_the_walk_around) {
   accept(tick());
   tick(2s);
   EXPECT_EQ(op_status(res), "Failed");
-  EXPECT_NE(ctl->get_operation(res.body["operation_id"])
+  EXPECT_NE(json_api::get_operation(*ctl, res.body["operation_id"])
               .body["error"]["message"]
               .get<std::string>()
               .find("rolled back: "),
