@@ -188,8 +188,9 @@ TEST_F(crash_cluster, a_rollback_cut_after_its_end_of_the_walk_is_all_or_nothing
   EXPECT_TRUE(forward || back) << u.dump(1);
   // The cluster works: roll back (again, when the first one did not land)
   // and reach v1 everywhere.
-  if (forward)
+  if (forward) {
     ASSERT_EQ(call("POST", where + "/rollback", R"({"mode": "auto"})").first, 202);
+  }
   EXPECT_TRUE(wait_until([&] { return all_on("v1"); }, 90s)) << deployment().dump(1);
 }
 
