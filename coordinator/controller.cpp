@@ -235,7 +235,7 @@ void controller::on_command_result(const std::string&, const protocol::instance_
 }
 
 void controller::check_operations() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_();
   for (auto& [id, op] : operations_) {
     if (op.status == op_status::in_progress && op.pending.empty() && (!op.done || op.done(*this)))
       op.status = op_status::succeeded;
@@ -366,7 +366,7 @@ api_result controller::start_operation(const std::string& kind, const operation_
                            + req.service + "/" + model::to_string(*s));
   }
   op.id = config_.operation_prefix + "-" + std::to_string(next_op_++);
-  op.started_at = std::chrono::steady_clock::now();
+  op.started_at = clock_();
   auto res = fn->second(*this, op, req);
   if (res.status >= 400)
     return res;

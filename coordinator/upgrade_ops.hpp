@@ -1,32 +1,9 @@
 #pragma once
 
 // In-place rolling upgrades as message flows: the operations "upgrade",
-// "walk" and "rollback" of the controller's operation table, and the engine
-// that drives every upgrade in flight from the controller's tick.
-//
-// Every walk decision comes from the pure planner (model/upgrade_planner.hpp):
-// on each tick the engine builds a health_snapshot from the observed states
-// (plus the upgrade commands it has in flight) and calls model::plan_next for
-// each deployment with an upgrade in flight, then carries the actions out:
-//   upgrade_instance / rollback_instance -> set_instance_version (journaled,
-//       the desired version) then instance_command `upgrade` (the spec from
-//       make_spec: the new version and image digest);
-//   advance_to_domain / domain_walked    -> update_upgrade (journaled);
-//   begin_rollback                       -> end_upgrade(not completed) +
-//       begin_upgrade(make_rollback(...)); the upgrade operation fails;
-//   complete_upgrade                     -> end_upgrade(completed);
-//   pause_upgrade                        -> the upgrade is shown paused with
-//       the reason (memory; the planner repeats it while the cause lasts);
-//   await_walk                           -> nothing (an operator walks).
-// In Auto mode a per-UD wait (domain_wait) holds the walk between a
-// domain_walked and the next advance_to_domain.
-//
-// The walk state lives in the model (journaled), so after a coordinator
-// restart the tick resumes it from the full state: an instance observed on
-// the target version is not upgraded again; an instance not yet observed is
-// taken as the model says (so it is never counted ready). The per-request
-// policy (timeout, on_timeout, domain_wait) is memory only: after a restart
-// the controller_config defaults apply.
+// "walk" and "rollback" of the controller's operation table. The engine that
+// drives every upgrade in flight from the controller's tick is in
+// upgrade_engine.hpp (plan_next -> edits_for -> one commit -> commands).
 //
 // Operations (JSON bodies; see coordinator/README.md):
 //   upgrade  {"image", "version"?, "csdef"?, "cscfg"?, "mode"? (auto|manual|
@@ -50,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coordinator/upgrade_engine.hpp"
 #include "model/edit.hpp"  // before upgrade_planner.hpp: its begin_upgrade() hides the edit
 #include "model/upgrade_planner.hpp"
 
@@ -57,65 +35,6 @@ namespace fabric::coordinator {
 
 class controller;
 struct controller_config;
-
-/// Per-request upgrade settings.
-struct upgrade_settings {
-  model::upgrade_policy policy;
-  std::chrono::milliseconds domain_wait{0};
-};
-
-class upgrade_engine {
-public:
-  using time_point = std::chrono::steady_clock::time_point;
-
-  explicit upgrade_engine(const controller_config& cfg);
-
-  /// Plans and acts for every deployment with an upgrade in flight.
-  void tick(controller& c, time_point now);
-
-  /// The earliest end of a per-UD wait; empty when none is running (the
-  /// actor ticks then, not only every 20 ms).
-  std::optional<time_point> next_deadline() const;
-
-  /// Starts tracking an upgrade of deployment `name` (settings, operation).
-  void track(const std::string& name, upgrade_settings s, const std::string& op_id);
-  /// The operation that drives the deployment's upgrade (may be empty).
-  std::string operation_of(const std::string& name) const;
-  void set_operation(const std::string& name, const std::string& op_id);
-  /// The pause reason of the deployment's upgrade; empty when not paused.
-  std::string paused_reason(const std::string& name) const;
-  /// Forgets waits and pause (a rollback or a new upgrade takes over).
-  void reset_walk(const std::string& name);
-
-  const upgrade_settings& defaults() const { return defaults_; }
-
-  /// Number of planner passes so far (benchmarks, tests).
-  uint64_t passes() const { return passes_; }
-
-private:
-  struct flight {
-    time_point started;
-    std::string to_version;
-  };
-  struct seen_state {
-    model::instance_state state = model::instance_state::role_state_unknown;
-    time_point since;
-  };
-  struct tracked {
-    upgrade_settings settings;
-    std::string op_id;
-    std::optional<time_point> wait_until;
-    std::string paused_reason;
-    std::map<std::string, flight> in_flight;  ///< by model instance name
-    std::map<std::string, seen_state> seen;   ///< by model instance name
-  };
-  tracked& state_of(const std::string& name);
-  void drive(controller& c, const std::string& service, int slot_index, time_point now);
-
-  upgrade_settings defaults_;
-  std::map<std::string, tracked> tracked_;  ///< by deployment name
-  uint64_t passes_ = 0;
-};
 
 /// Registers "upgrade", "walk" and "rollback" in the controller's table.
 void register_upgrade_operations(controller& c);

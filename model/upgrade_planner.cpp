@@ -416,21 +416,4 @@ result<upgrade_status> make_rollback(const deployment& d, upgrade_mode mode) {
   return rb;
 }
 
-void apply_to_status(deployment& d, const action& a) {
-  if (!d.upgrade)
-    return;
-  if (std::holds_alternative<complete_upgrade>(a)) {
-    d.version = d.upgrade->target_version;
-    if (!d.upgrade->target_package.empty())
-      d.package = d.upgrade->target_package;
-    d.upgrade.reset();
-  } else if (std::holds_alternative<begin_rollback>(a)) {
-    auto rb = make_rollback(d, d.upgrade->mode);
-    if (rb)
-      d.upgrade = std::move(rb.value());
-  } else {
-    apply_status(*d.upgrade, a);
-  }
-}
-
 } // namespace fabric::model

@@ -199,10 +199,12 @@ result<upgrade_status> make_rollback(const deployment& d, upgrade_mode mode);
 
 /// Applies the actions that change the deployment's upgrade record
 /// (advance_to_domain, domain_walked, complete_upgrade, begin_rollback) to
-/// `d`; instance and surge actions, await_walk and pause_upgrade leave it
-/// unchanged (the executor carries those out). complete_upgrade sets
-/// d.version to the target version (d.package to the target package when it
-/// is set) and clears d.upgrade.
+/// `d`, through the executor's own mapping (upgrade_step.hpp: edits_for, then
+/// model::apply of its edits); instance and surge actions, await_walk and
+/// pause_upgrade leave it unchanged (the executor carries those out).
+/// complete_upgrade sets d.version / d.package to the target ones (unless
+/// rolling back: they are the rollback's target already) and clears
+/// d.upgrade. A helper for tests; defined in upgrade_step.cpp.
 void apply_to_status(deployment& d, const action& a);
 
 } // namespace fabric::model
