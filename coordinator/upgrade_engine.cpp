@@ -110,19 +110,25 @@ void upgrade_engine::drive(controller& c, const std::string& service, model::slo
     t.wait_until.reset();
   }
 
-  // The health snapshot: observed states, else the model; commands in flight.
-  // Meanwhile the earliest instance timeout ahead (the planner's rule: from
-  // the start of the upgrade, else from entering the state, for an instance
-  // moving to or on the target version and not serving).
+  // The health the planner asks for (the instances of the UDs it walks, not
+  // the whole deployment): observed states, else RoleStateUnknown on the
+  // model's version; the commands in flight. Meanwhile the earliest instance
+  // timeout ahead (the planner's rule: from the start of the upgrade, else
+  // from entering the state, for an instance moving to or on the target
+  // version and not serving).
   const auto timeout = t.settings.policy.instance_timeout;
-  const auto& target = d->upgrade->target_version;
+  const std::string target = d->upgrade->target_version;
+  const std::string role = d->upgrade->role;
   t.timeout_at.reset();
+  std::string wire = name + ".";  // wire_name(name, instance), one buffer
+  const auto prefix = wire.size();
   model::health_snapshot h;
-  const auto& role = d->upgrade->role;
-  for (auto& inst : d->instances) {
+  h.lookup = [&](const model::instance& inst) -> std::optional<model::instance_health> {
     if (!role.empty() && inst.role != role)
-      continue;
-    auto* o = c.observed(wire_name(name, inst.name));
+      return std::nullopt;
+    wire.resize(prefix);
+    wire += inst.name;
+    auto* o = c.observed(wire);
     model::instance_health v;
     v.state = o ? o->state : model::instance_state::role_state_unknown;
     v.version = o && !o->version.empty() ? o->version : inst.version;
@@ -144,13 +150,12 @@ void upgrade_engine::drive(controller& c, const std::string& service, model::slo
       if (at > now)
         earliest(t.timeout_at, at);
     }
-    h.instances.emplace(inst.name, std::move(v));
-  }
+    return v;
+  };
   ++passes_;
   auto actions = model::plan_next(*d, h, t.settings.policy, now);
   auto step = model::edits_for(service, s, *d, actions, t.settings.domain_wait.count() > 0);
   const bool back = d->upgrade->rolling_back;
-  const auto to_version = target;
   d = nullptr;  // the commit replaces the model (the journaled store applies edits to a copy)
 
   if (auto st = c.commit_all(step.edits); !st) {
@@ -178,7 +183,7 @@ void upgrade_engine::drive(controller& c, const std::string& service, model::slo
   }
   if (step.completed) {
     spdlog::info("upgrade of {} {}: version {}", name, back ? "rolled back" : "complete",
-                 to_version);
+                 target);
     tracked_.erase(name);
     return;
   }

@@ -6,9 +6,10 @@
 // (track, set_operation, reset_walk).
 //
 // One pass (drive):
-//   1. the health snapshot: the observed states (RoleStateUnknown and the
-//      model's version until a node reports), plus the upgrade commands in
-//      flight (started at, towards which version);
+//   1. the health the planner asks for (health_snapshot::lookup: only the
+//      instances of the UDs it walks): the observed state (RoleStateUnknown
+//      and the model's version until a node reports), plus the upgrade
+//      command in flight (started at, towards which version);
 //   2. model::plan_next (model/upgrade_planner.hpp) -> actions;
 //   3. model::edits_for (model/upgrade_step.hpp) -> the step: the pass's
 //      edits, the upgrade commands, whether to start the per-UD wait, the
@@ -40,6 +41,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "model/upgrade_step.hpp"
 
@@ -99,7 +101,7 @@ private:
     std::optional<time_point> timeout_at;     ///< earliest instance timeout ahead
     std::string paused_reason;
     std::map<std::string, flight> in_flight;  ///< by model instance name
-    std::map<std::string, seen_state> seen;   ///< by model instance name
+    std::unordered_map<std::string, seen_state> seen;  ///< by model instance name
   };
   tracked& state_of(const std::string& name);
   void drive(controller& c, const std::string& service, model::slot s, time_point now);

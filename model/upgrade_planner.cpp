@@ -69,6 +69,9 @@ instance_health health_of(const instance& in, const health_snapshot& h, time_poi
   auto i = h.instances.find(in.name);
   if (i != h.instances.end())
     return i->second;
+  if (h.lookup)
+    if (auto v = h.lookup(in))
+      return std::move(*v);
   instance_health v;
   v.state = in.state;
   v.version = in.version;

@@ -39,6 +39,7 @@
 // All functions are pure and thread-safe.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -134,9 +135,17 @@ struct instance_health {
 };
 
 struct health_snapshot {
-  /// By instance name. An instance missing here is taken from the deployment
-  /// (its state and version), with `since = now` (so it never times out).
+  /// By instance name. An instance missing here is asked of `lookup`; when
+  /// that is empty or answers nothing, it is taken from the deployment (its
+  /// state and version), with `since = now` (so it never times out).
   std::map<std::string, instance_health> instances;
+  /// Optional: the health of an instance missing from `instances`, asked only
+  /// for the instances the planner examines (the members of the UDs it
+  /// walks in this call, their role's neighbours for surge), so an executor
+  /// need not build the health of every instance of a large deployment on
+  /// every pass. It must answer the same for the same instance within one
+  /// plan_next call (plan_next stays a function of its arguments).
+  std::function<std::optional<instance_health>(const instance&)> lookup;
   /// Surge replacements by the name of the instance they stand in for.
   std::map<std::string, instance_health> surges;
 };
