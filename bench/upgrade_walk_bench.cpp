@@ -12,10 +12,11 @@
 // by the actor and decoded by the simulated node, every answer encoded and
 // decoded again).
 // What is simulated: 100 nodes (10 FDs, capacity 200) behind an in-memory
-// transport that answers every command at once, on the sending thread: an
-// instance_command_result ok and an instance_report ReadyRole on the
-// command's version, each handed to the controller actor as the ZeroMQ
-// bridge would (peer_message). No VM boot, no disk work, no ZeroMQ hop.
+// transport whose send queues the frame (as ZeroMQ's does) for a node thread
+// that answers every command at once: an instance_command_result ok and an
+// instance_report ReadyRole on the command's version, each handed to the
+// controller actor as the ZeroMQ bridge would (peer_message). No VM boot, no
+// disk work, no ZeroMQ hop.
 // The walk time is the operation's own (started_at .. finished_at on the
 // actor clock); the bench polls the operation every 20 ms, an API call like
 // any other.
@@ -31,6 +32,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -72,52 +74,90 @@ std::string image_archive(const fs::path& scratch, const std::string& content) {
   return out.str();
 }
 
-/// The 100 nodes: every command the controller actor sends is decoded and
-/// answered at once (result ok, then ReadyRole on the command's version,
-/// except for a remove), each answer encoded, decoded and handed to the
-/// controller actor as the bridge does.
+/// The 100 nodes, on a thread of their own (as the nodes are other processes
+/// behind ZeroMQ, whose send only queues the frame): every command the
+/// controller actor sends is decoded and answered at once (result ok, then
+/// ReadyRole on the command's version, except for a remove), each answer
+/// encoded, decoded and handed to the controller actor as the bridge does.
 class answering_nodes : public fabric::transport::transport {
 public:
+  answering_nodes() : worker_([this] { run(); }) {}
+  ~answering_nodes() override {
+    {
+      std::lock_guard<std::mutex> g{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_one();
+    worker_.join();
+  }
+
   void attach(caf::actor controller) {
     std::lock_guard<std::mutex> g{mtx_};
     controller_ = std::move(controller);
   }
 
   void send(const fabric::transport::peer_id& to, std::string bytes) override {
-    ++stats_.frames_sent;
+    {
+      std::lock_guard<std::mutex> g{mtx_};
+      ++stats_.frames_sent;
+      queue_.emplace_back(to, std::move(bytes));
+    }
+    cv_.notify_one();
+  }
+  std::optional<fabric::transport::inbound_frame> receive(std::chrono::milliseconds) override {
+    return std::nullopt;
+  }
+  fabric::transport::transport_stats stats() const override {
+    std::lock_guard<std::mutex> g{mtx_};
+    return stats_;
+  }
+  uint64_t commands() const { return commands_.load(); }
+
+private:
+  void run() {
+    std::vector<std::pair<std::string, std::string>> batch;
+    for (;;) {
+      caf::actor to;
+      {
+        std::unique_lock<std::mutex> g{mtx_};
+        cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
+        if (stop_)
+          return;
+        batch.swap(queue_);
+        to = controller_;
+      }
+      for (auto& [peer, bytes] : batch)
+        answer_command(to, peer, bytes);
+      batch.clear();
+    }
+  }
+
+  void answer_command(const caf::actor& to, const std::string& peer, const std::string& bytes) {
     auto frame = protocol::decode(bytes);
     auto* cmd = frame ? std::get_if<protocol::instance_command>(&frame->message) : nullptr;
     if (!cmd)
       return;
     commands_.fetch_add(1, std::memory_order_relaxed);
-    answer(to, protocol::encode(protocol::instance_command_result{cmd->command_id, true, ""}));
+    answer(to, peer, protocol::encode(protocol::instance_command_result{cmd->command_id, true, ""}));
     if (cmd->kind != protocol::command_kind::remove)
-      answer(to, protocol::encode(protocol::instance_report{
-                   cmd->instance.name, "ReadyRole", cmd->instance.version, "127.0.0.1:1"}));
+      answer(to, peer, protocol::encode(protocol::instance_report{
+                         cmd->instance.name, "ReadyRole", cmd->instance.version, "127.0.0.1:1"}));
   }
-  std::optional<fabric::transport::inbound_frame> receive(std::chrono::milliseconds) override {
-    return std::nullopt;
-  }
-  fabric::transport::transport_stats stats() const override { return stats_; }
-  uint64_t commands() const { return commands_.load(); }
 
-private:
-  void answer(const fabric::transport::peer_id& from, const std::string& bytes) {
+  static void answer(const caf::actor& to, const std::string& from, const std::string& bytes) {
     auto d = protocol::decode(bytes);
-    if (!d)
-      return;
-    caf::actor to;
-    {
-      std::lock_guard<std::mutex> g{mtx_};
-      to = controller_;
-    }
-    caf::anon_send(to, actors::peer_message{from, d->version, 0, std::move(d->message)});
+    if (d)
+      caf::anon_send(to, actors::peer_message{from, d->version, 0, std::move(d->message)});
   }
 
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<std::pair<std::string, std::string>> queue_;
   caf::actor controller_;
   std::atomic<uint64_t> commands_{0};
   fabric::transport::transport_stats stats_;
+  std::thread worker_;  // last: starts after the members above exist
 };
 
 /// CPU time of the whole process so far (every thread), in ms.
