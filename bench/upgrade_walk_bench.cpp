@@ -18,7 +18,7 @@
 // controller actor as the ZeroMQ bridge would (peer_message). No VM boot, no
 // disk work, no ZeroMQ hop.
 // The walk time is the operation's own (started_at .. finished_at on the
-// actor clock); the bench polls the operation every 20 ms, an API call like
+// actor clock); the bench polls the operation every 100 ms, an API call like
 // any other.
 //
 // Walk 1: Auto upgrade v1 -> v2 with no per-UD wait; goal <= 2 s.
@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
       }
       auto id = res.body.value("operation_id", std::string());
       for (;;) {
-        std::this_thread::sleep_for(20ms);
+        std::this_thread::sleep_for(100ms);
         auto st = call([id](coordinator::controller& c) {
           auto& op = c.operations().at(id);
           std::chrono::duration<double, std::milli> ms = op.finished_at - op.started_at;
