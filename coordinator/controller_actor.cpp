@@ -108,10 +108,21 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
       self->delayed_send(self, retry / 2, resend_check{});
     },
     [=](const controller_tick& t) {
-      if (!t.deadline)
-        self->state.tick_queued = false;
-      else if (self->state.armed == t.deadline)
-        self->state.armed.reset();
+      auto& st = self->state;
+      if (!t.deadline) {
+        // Reports still queued behind this tick (a burst of answers): tick
+        // after them, so one pass sees the burst (at most 16 times in a row,
+        // so a steady stream cannot starve the engine).
+        if (!self->mailbox().empty() && st.deferred < 16) {
+          ++st.deferred;
+          self->send(self, controller_tick{});
+          return;
+        }
+        st.deferred = 0;
+        st.tick_queued = false;
+      } else if (st.armed == t.deadline) {
+        st.armed.reset();
+      }
       tick(self);
     },
     [=](const node_up_event& e) {

@@ -16,9 +16,10 @@
 //                                               from the actor clock
 //                                               (self->clock(): CAF's test
 //                                               clock in actor tests): once
-//                                               right after a burst of
-//                                               reports, node events or an
-//                                               API call (coalesced), and at
+//                                               after a burst of reports,
+//                                               node events or an API call
+//                                               (coalesced; behind messages
+//                                               still queued), and at
 //                                               the upgrade engine's next
 //                                               deadline (one timer, re-armed
 //                                               when the deadline moves
@@ -64,6 +65,7 @@ struct controller_actor_state {
   std::shared_ptr<controller> core;
   std::shared_ptr<transport::transport> out;
   bool tick_queued = false;  ///< an immediate tick is in the mailbox
+  int deferred = 0;          ///< times it went behind queued messages in a row
   /// The deadline of the earliest timer tick pending (empty: none).
   std::optional<std::chrono::steady_clock::time_point> armed;
   uint64_t ticks = 0;  ///< on_tick calls (tests, benchmarks)
