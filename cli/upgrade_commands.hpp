@@ -1,7 +1,7 @@
 #pragma once
 
 // fabricctl's in-place upgrade commands (coordinator JSON API, see
-// coordinator/upgrade_ops.hpp):
+// coordinator/requests.hpp, coordinator/upgrade_plans.cpp):
 //
 //   upgrade --service S --slot X --image NAME [--version V] [--csdef F]
 //           [--cscfg F] [--mode auto|manual|simultaneous] [--role R]

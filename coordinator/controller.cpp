@@ -7,7 +7,7 @@
 
 #include "coordinator/image_catalog.hpp"
 #include "coordinator/plan_support.hpp"
-#include "coordinator/upgrade_ops.hpp"
+#include "coordinator/upgrade_engine.hpp"
 
 namespace fabric::coordinator {
 
@@ -231,7 +231,7 @@ void controller::on_command_result(const std::string&, const protocol::instance_
 }
 
 void controller::check_operations() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_();
   for (auto& [id, op] : operations_) {
     if (op.status == op_status::in_progress && op.pending.empty() && completed(op.done))
       op.status = op_status::succeeded;
@@ -382,7 +382,7 @@ outcome<operation_accepted> controller::apply(op_plan plan) {
   op.service = plan.service;
   op.in_slot = plan.in_slot;
   op.id = config_.operation_prefix + "-" + std::to_string(next_op_++);
-  op.started_at = std::chrono::steady_clock::now();
+  op.started_at = clock_();
   op.done = plan.done;
   for (auto& s : plan.supersedes)
     if (auto* other = find_operation(s.op_id); other && other->status == op_status::in_progress) {

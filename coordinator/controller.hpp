@@ -51,7 +51,7 @@
 namespace fabric::coordinator {
 
 class image_catalog;
-class upgrade_engine;  // upgrade_ops.hpp
+class upgrade_engine;  // upgrade_engine.hpp
 
 /// The model and its durable edit log, as the controller sees it.
 class model_port {
@@ -222,9 +222,16 @@ public:
   operation* running_operation(const std::string& service, model::slot s);
   operation* find_operation(const std::string& id);
 
-  /// Periodic work (the actor calls it every ~20 ms and after reports): the
-  /// in-place upgrades in flight (upgrade_ops.hpp), then operation checks.
+  /// Upgrade work (the actor calls it after reports and API calls, and at
+  /// upgrades().next_deadline()): the in-place upgrades in flight
+  /// (upgrade_engine.hpp), then operation checks. `now`: the clock below.
   void on_tick(std::chrono::steady_clock::time_point now);
+  /// The clock of operation timestamps (started_at, finished_at); the
+  /// controller actor sets its actor clock (CAF's test clock in actor tests).
+  /// Default: std::chrono::steady_clock::now.
+  void set_clock(std::function<std::chrono::steady_clock::time_point()> clock) {
+    clock_ = std::move(clock);
+  }
   upgrade_engine& upgrades() { return *upgrades_; }
   const upgrade_engine& upgrades() const { return *upgrades_; }
 
@@ -291,6 +298,9 @@ private:
   uint64_t next_op_ = 1;
   controller_counters counters_;
   std::mt19937_64 rng_;
+  std::function<std::chrono::steady_clock::time_point()> clock_ = [] {
+    return std::chrono::steady_clock::now();
+  };
 };
 
 } // namespace fabric::coordinator

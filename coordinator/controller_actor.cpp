@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
-#include "coordinator/upgrade_ops.hpp"
+#include "coordinator/upgrade_engine.hpp"
 
 namespace fabric::coordinator {
 
@@ -30,17 +30,27 @@ void tick_soon(self_ptr self) {
   if (self->state.tick_queued)
     return;
   self->state.tick_queued = true;
-  self->send(self, controller_tick{false});
+  self->send(self, controller_tick{});
 }
 
-void arm_tick(self_ptr self) {
-  using namespace std::chrono;
-  auto delay = milliseconds(20);
-  if (auto d = self->state.core->upgrades().next_deadline()) {
-    auto left = duration_cast<milliseconds>(*d - steady_clock::now()) + milliseconds(1);
-    delay = std::max(milliseconds(0), std::min(delay, left));
-  }
-  self->delayed_send(self, delay, controller_tick{true});
+/// One timer tick at the upgrade engine's next deadline, unless one at or
+/// before it is pending (a later pending one then only ticks for nothing).
+void arm_deadline(self_ptr self) {
+  auto next = self->state.core->upgrades().next_deadline();
+  auto& armed = self->state.armed;
+  if (!next || (armed && *armed <= *next))
+    return;
+  armed = next;
+  auto now = self->clock().now();
+  auto delay = *next > now ? *next - now : decltype(now - now){0};
+  self->delayed_send(self, delay, controller_tick{next});
+}
+
+void tick(self_ptr self) {
+  ++self->state.ticks;
+  self->state.core->on_tick(self->clock().now());
+  flush(self);
+  arm_deadline(self);
 }
 
 /// Returns freed heap to the OS when more than `threshold` bytes are free.
@@ -78,7 +88,8 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
                                std::shared_ptr<transport::transport> out) {
   self->state.core = std::move(core);
   self->state.out = std::move(out);
-  arm_tick(self);
+  self->state.core->set_clock([sys = &self->home_system()] { return sys->clock().now(); });
+  tick_soon(self);  // an upgrade in flight in the journal resumes
   if (auto grace = self->state.core->config().unseen_node_grace; grace.count() > 0)
     self->delayed_send(self, grace, unseen_nodes_check{});
   if (auto retry = self->state.core->config().command_retry; retry.count() > 0)
@@ -97,21 +108,33 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
       self->delayed_send(self, retry / 2, resend_check{});
     },
     [=](const controller_tick& t) {
-      if (!t.periodic)
-        self->state.tick_queued = false;
-      self->state.core->on_tick(std::chrono::steady_clock::now());
-      flush(self);
-      if (t.periodic)
-        arm_tick(self);
+      auto& st = self->state;
+      if (!t.deadline) {
+        // Reports still queued behind this tick (a burst of answers): tick
+        // after them, so one pass sees the burst (at most 16 times in a row,
+        // so a steady stream cannot starve the engine).
+        if (!self->mailbox().empty() && st.deferred < 16) {
+          ++st.deferred;
+          self->send(self, controller_tick{});
+          return;
+        }
+        st.deferred = 0;
+        st.tick_queued = false;
+      } else if (st.armed == t.deadline) {
+        st.armed.reset();
+      }
+      tick(self);
     },
     [=](const node_up_event& e) {
       node_info n{e.name, e.fault_domain, e.capacity, e.peer, e.epoch, true};
       self->state.core->on_node_up(n, e.held);
       flush(self);
+      tick_soon(self);
     },
     [=](const node_down_event& e) {
       self->state.core->on_node_down(e.name);
       flush(self);
+      tick_soon(self);
     },
     [=](const node_status_event& e) {
       self->state.core->on_instance_statuses(e.name, e.instances);

@@ -12,20 +12,29 @@
 //                                               closure runs on the actor,
 //                                               so it may read and change the
 //                                               controller)
-//   controller_tick                          -> controller::on_tick(now): the
-//                                               actor ticks itself every
-//                                               ~20 ms (sooner when an upgrade
-//                                               wait ends) and once right
-//                                               after a burst of reports or
-//                                               an API call (coalesced)
+//   controller_tick                          -> controller::on_tick(now), now
+//                                               from the actor clock
+//                                               (self->clock(): CAF's test
+//                                               clock in actor tests): once
+//                                               after a burst of reports,
+//                                               node events or an API call
+//                                               (coalesced; behind messages
+//                                               still queued), and at
+//                                               the upgrade engine's next
+//                                               deadline (one timer, re-armed
+//                                               when the deadline moves
+//                                               earlier; no polling)
 //
 // The image server actor (spawn detached: it reads files) answers
 // peer_message{image_request} with image_chunk frames (~1 MiB, in order,
 // `last` on the final one; an unknown digest gets one empty chunk with
 // last=true so the node fails fast instead of waiting).
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
@@ -46,9 +55,10 @@ struct api_call {
   std::function<api_result(controller&)> run;
 };
 
-/// Runs controller::on_tick; `periodic` ones re-arm the timer.
+/// Runs controller::on_tick. A timer's tick carries the deadline it was
+/// armed for; an immediate one (after reports and calls) carries none.
 struct controller_tick {
-  bool periodic = false;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct controller_actor_state {
@@ -56,6 +66,10 @@ struct controller_actor_state {
   std::shared_ptr<controller> core;
   std::shared_ptr<transport::transport> out;
   bool tick_queued = false;  ///< an immediate tick is in the mailbox
+  int deferred = 0;          ///< times it went behind queued messages in a row
+  /// The deadline of the earliest timer tick pending (empty: none).
+  std::optional<std::chrono::steady_clock::time_point> armed;
+  uint64_t ticks = 0;  ///< on_tick calls (tests, benchmarks)
   static inline const char* name = "fabric.controller";
 };
 

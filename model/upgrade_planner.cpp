@@ -69,6 +69,9 @@ instance_health health_of(const instance& in, const health_snapshot& h, time_poi
   auto i = h.instances.find(in.name);
   if (i != h.instances.end())
     return i->second;
+  if (h.lookup)
+    if (auto v = h.lookup(in))
+      return std::move(*v);
   instance_health v;
   v.state = in.state;
   v.version = in.version;
@@ -414,23 +417,6 @@ result<upgrade_status> make_rollback(const deployment& d, upgrade_mode mode) {
   rb.surge = st.surge;
   rb.rolling_back = true;
   return rb;
-}
-
-void apply_to_status(deployment& d, const action& a) {
-  if (!d.upgrade)
-    return;
-  if (std::holds_alternative<complete_upgrade>(a)) {
-    d.version = d.upgrade->target_version;
-    if (!d.upgrade->target_package.empty())
-      d.package = d.upgrade->target_package;
-    d.upgrade.reset();
-  } else if (std::holds_alternative<begin_rollback>(a)) {
-    auto rb = make_rollback(d, d.upgrade->mode);
-    if (rb)
-      d.upgrade = std::move(rb.value());
-  } else {
-    apply_status(*d.upgrade, a);
-  }
 }
 
 } // namespace fabric::model

@@ -40,6 +40,7 @@
 // All functions are pure and thread-safe.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -135,9 +136,17 @@ struct instance_health {
 };
 
 struct health_snapshot {
-  /// By instance name. An instance missing here is taken from the deployment
-  /// (its state and version), with `since = now` (so it never times out).
+  /// By instance name. An instance missing here is asked of `lookup`; when
+  /// that is empty or answers nothing, it is taken from the deployment (its
+  /// state and version), with `since = now` (so it never times out).
   std::map<std::string, instance_health> instances;
+  /// Optional: the health of an instance missing from `instances`, asked only
+  /// for the instances the planner examines (the members of the UDs it
+  /// walks in this call, their role's neighbours for surge), so an executor
+  /// need not build the health of every instance of a large deployment on
+  /// every pass. It must answer the same for the same instance within one
+  /// plan_next call (plan_next stays a function of its arguments).
+  std::function<std::optional<instance_health>(const instance&)> lookup;
   /// Surge replacements by the name of the instance they stand in for.
   std::map<std::string, instance_health> surges;
 };
@@ -200,10 +209,12 @@ result<upgrade_status> make_rollback(const deployment& d, upgrade_mode mode);
 
 /// Applies the actions that change the deployment's upgrade record
 /// (advance_to_domain, domain_walked, complete_upgrade, begin_rollback) to
-/// `d`; instance and surge actions, await_walk and pause_upgrade leave it
-/// unchanged (the executor carries those out). complete_upgrade sets
-/// d.version to the target version (d.package to the target package when it
-/// is set) and clears d.upgrade.
+/// `d`, through the executor's own mapping (upgrade_step.hpp: edits_for, then
+/// model::apply of its edits); instance and surge actions, await_walk and
+/// pause_upgrade leave it unchanged (the executor carries those out).
+/// complete_upgrade sets d.version / d.package to the target ones (unless
+/// rolling back: they are the rollback's target already) and clears
+/// d.upgrade. A helper for tests; defined in upgrade_step.cpp.
 void apply_to_status(deployment& d, const action& a);
 
 } // namespace fabric::model

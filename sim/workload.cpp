@@ -12,7 +12,7 @@
 
 #include "coordinator/api_json.hpp"
 #include "coordinator/journal/model_store.hpp"
-#include "coordinator/upgrade_ops.hpp"
+#include "coordinator/upgrade_engine.hpp"
 
 namespace fabric::sim {
 

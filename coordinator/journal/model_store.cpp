@@ -58,7 +58,7 @@ status model_store::commit(const model::model_edit& edit) {
     return seq.err();
   model_ = std::move(next);
   ++since_snapshot_;
-  if (options_.snapshot_every > 0 && since_snapshot_ >= options_.snapshot_every) {
+  if (snapshot_due()) {
     if (!snapshot())
       ++failed_snapshots_;
   }
@@ -86,11 +86,24 @@ status model_store::commit_all(const std::vector<model::model_edit>& edits) {
     return seq.err();
   model_ = std::move(next);
   since_snapshot_ += static_cast<std::int64_t>(edits.size());
-  if (options_.snapshot_every > 0 && since_snapshot_ >= options_.snapshot_every) {
+  if (snapshot_due()) {
     if (!snapshot())
       ++failed_snapshots_;
   }
   return ok_status();
+}
+
+bool model_store::snapshot_due() const {
+  if (options_.snapshot_every <= 0 || since_snapshot_ < options_.snapshot_every)
+    return false;
+  if (!options_.snapshot_scales_with_model)
+    return true;
+  std::int64_t instances = 0;
+  for (auto& [name, svc] : model_.services)
+    for (auto s : {model::slot::production, model::slot::staging})
+      if (auto& d = svc.in(s))
+        instances += static_cast<std::int64_t>(d->instances.size());
+  return since_snapshot_ >= instances;
 }
 
 status model_store::snapshot() {

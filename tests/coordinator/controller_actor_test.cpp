@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "coordinator/controller_actor.hpp"
@@ -243,6 +244,171 @@ TEST_F(controller_actor_test, an_unknown_digest_gets_one_empty_last_chunk) {
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_TRUE(chunks[0].second.last);
   EXPECT_TRUE(chunks[0].second.data.empty());
+}
+
+// -- upgrades on the test clock -------------------------------------------------
+
+/// The controller actor alone (nodes come up by node_up_event, so no failure
+/// detector runs while the test clock jumps), with a 1 s per-UD wait.
+struct upgrade_actor_test : ::testing::Test {
+  testing::deterministic_system ds;
+  std::string dir = fabric::testing::temp_dir("fabric-upgrade-actor");
+  std::shared_ptr<capture_transport> wire = std::make_shared<capture_transport>();
+  memory_model_port store;
+  image_catalog images{fs::path(dir) / "c"};
+  caf::actor controller_;
+
+  void SetUp() override {
+    ASSERT_TRUE(images.load().ok());
+    fs::create_directories(fs::path(dir) / "tree");
+    std::ofstream(fs::path(dir) / "tree" / "app") << "v1";
+    disk::image_store scratch{fs::path(dir) / "scratch"};
+    auto d = scratch.import_directory(fs::path(dir) / "tree");
+    ASSERT_TRUE(d.ok());
+    std::ostringstream archive;
+    ASSERT_TRUE(scratch.export_image(*d, archive).ok());
+    ASSERT_TRUE(images.add("base", archive.str()).ok());
+
+    controller_config cfg;
+    cfg.upgrade_domain_wait = 1s;
+    auto core = std::make_shared<controller>(store, &images, cfg);
+    controller_ = ds.sys->spawn(controller_actor, core,
+                                std::static_pointer_cast<fabric::transport::transport>(wire));
+    ds.run();
+    for (int n = 0; n < 3; ++n) {
+      auto name = "n" + std::to_string(n);
+      caf::anon_send(controller_, node_up_event{name, n, 10, name, 1, {}});
+    }
+    ds.run();
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(controller_, caf::exit_reason::user_shutdown);
+    ds.run();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  api_result api(std::function<api_result(controller&)> fn) {
+    api_result out = api_error(599, "NoAnswer", "no answer");
+    caf::scoped_actor self{*ds.sys};
+    auto pending = self->request(controller_, caf::infinite, api_call{std::move(fn)});
+    ds.run();
+    std::move(pending).receive([&](api_result& r) { out = std::move(r); },
+                               [&](caf::error&) {});
+    return out;
+  }
+
+  template <class T>
+  void from(const std::string& peer, T msg) {
+    caf::anon_send(controller_, peer_message{peer, protocol::current_version, 0, std::move(msg)});
+    ds.run();
+  }
+
+  /// Acks every command; ReadyRole on the command's version except for
+  /// `hung` (StartingRole, never ready). Returns the instances, by wire name.
+  std::set<std::string> answer(const std::vector<std::pair<std::string, protocol::instance_command>>& cmds,
+                               const std::string& hung = "") {
+    std::set<std::string> names;
+    for (auto& [peer, cmd] : cmds) {
+      names.insert(cmd.instance.name);
+      from(peer, protocol::instance_command_result{cmd.command_id, true, ""});
+      from(peer, protocol::instance_report{cmd.instance.name,
+                                           cmd.instance.name == hung ? "StartingRole"
+                                                                     : "ReadyRole",
+                                           cmd.instance.version, ""});
+    }
+    return names;
+  }
+
+  caf::actor_clock::time_point now() { return ds.sched->clock().now(); }
+  uint64_t ticks() { return ds.state_of<controller_actor_state>(controller_).ticks; }
+  nlohmann::json upgrade_status() {
+    return api([](controller& c) { return c.get_deployment("svc", "production"); })
+      .body["upgrade"];
+  }
+};
+
+TEST_F(upgrade_actor_test, per_ud_waits_and_an_instance_timeout_run_on_the_test_clock) {
+  ASSERT_EQ(api([](controller& c) { return c.create_service(R"({"name":"svc"})"); }).status, 201);
+  nlohmann::json deploy{{"csdef", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef")},
+                        {"cscfg", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg")},
+                        {"image", "base"}};
+  ASSERT_EQ(api([b = deploy.dump()](controller& c) {
+              return c.start_operation("deploy", {"svc", "production", b});
+            }).status,
+            202);
+  auto starts = wire->take<protocol::instance_command>();
+  ASSERT_EQ(starts.size(), 10u);
+  answer(starts);
+
+  // Auto upgrade over the 5 UDs (2 instances each): the 1 s wait after each
+  // walked UD (the default from the config), a 5 s instance timeout that
+  // rolls back.
+  nlohmann::json body{{"image", "base"}, {"version", "v2"}, {"mode", "auto"},
+                      {"timeout_s", 5}, {"on_timeout", "roll_back"}};
+  auto res = api([b = body.dump()](controller& c) {
+    return c.start_operation("upgrade", {"svc", "production", b});
+  });
+  ASSERT_EQ(res.status, 202) << res.body.dump();
+  auto op_id = res.body["operation_id"].get<std::string>();
+  auto t0 = now();
+
+  // UD 0 starts at once, on the API call's tick.
+  auto ud0 = wire->take<protocol::instance_command>();
+  ASSERT_EQ(ud0.size(), 2u);
+  for (auto& [peer, cmd] : ud0) {
+    EXPECT_EQ(cmd.kind, protocol::command_kind::upgrade);
+    EXPECT_EQ(cmd.instance.version, "v2");
+  }
+  answer(ud0);
+  auto st = upgrade_status();
+  EXPECT_EQ(st["walked"], nlohmann::json::array({0}));
+
+  // The wait: nothing until 1 s after UD 0 was walked, and no tick either
+  // (no polling), however finely the clock moves.
+  auto ticks_before = ticks();
+  ds.advance(990ms, 10ms);
+  ds.advance(9ms, 1ms);
+  EXPECT_TRUE(wire->take<protocol::instance_command>().empty()) << "UD 1 started early";
+  EXPECT_EQ(ticks(), ticks_before) << "the actor ticked during the wait";
+  ds.advance(1ms, 1ms);
+  auto ud1 = wire->take<protocol::instance_command>();
+  ASSERT_EQ(ud1.size(), 2u) << "UD 1 did not start when the wait ended";
+  EXPECT_EQ(now() - t0, 1000ms);
+  EXPECT_EQ(upgrade_status()["current_upgrade_domain"], 1);
+  auto t1 = now();
+
+  // One instance of UD 1 never comes back: the timeout fires 5 s after its
+  // upgrade started, on the timer, and turns the upgrade into its rollback.
+  auto hung = ud1[0].second.instance.name;
+  answer(ud1, hung);
+  ds.advance(4990ms, 10ms);
+  ds.advance(9ms, 1ms);
+  EXPECT_TRUE(wire->take<protocol::instance_command>().empty());
+  st = upgrade_status();
+  EXPECT_FALSE(st["rolling_back"].get<bool>());
+  EXPECT_EQ(api([op_id](controller& c) { return c.get_operation(op_id); }).body["status"],
+            "InProgress");
+  ds.advance(1ms, 1ms);
+  EXPECT_EQ(now() - t1, 5000ms);
+  st = upgrade_status();
+  ASSERT_TRUE(st.is_object()) << st.dump();
+  EXPECT_TRUE(st["rolling_back"].get<bool>());
+  EXPECT_EQ(st["target_version"], "base") << "the deployed version";
+  EXPECT_EQ(st["order"], nlohmann::json::array({1, 0})) << "the touched UDs, in reverse";
+  auto op = api([op_id](controller& c) { return c.get_operation(op_id); }).body;
+  EXPECT_EQ(op["status"], "Failed");
+  EXPECT_NE(op["error"]["message"].get<std::string>().find(hung.substr(hung.find('.') + 1)),
+            std::string::npos)
+    << op.dump();
+  // The rollback starts with UD 1 at once (both instances: they run v2).
+  auto back = wire->take<protocol::instance_command>();
+  ASSERT_EQ(back.size(), 2u);
+  for (auto& [peer, cmd] : back) {
+    EXPECT_EQ(cmd.kind, protocol::command_kind::upgrade);
+    EXPECT_EQ(cmd.instance.version, "base");
+  }
 }
 
 } // namespace

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "coordinator/upgrade_ops.hpp"
+#include "coordinator/upgrade_engine.hpp"
 #include "tests/coordinator/test_model.hpp"
 
 namespace fabric::coordinator {

@@ -137,6 +137,7 @@ TEST_F(model_store_test, a_failed_journal_write_changes_nothing) {
 TEST_F(model_store_test, snapshots_then_more_edits_reopen_to_the_same_model) {
   model_store_options o;
   o.snapshot_every = 5;
+  o.snapshot_scales_with_model = false;
   auto edits = fabric::test::sample_edits(); // 17 edits: snapshots after 5, 10 and 15
   nlohmann::json expected;
   {
@@ -163,6 +164,35 @@ TEST_F(model_store_test, snapshots_then_more_edits_reopen_to_the_same_model) {
   EXPECT_EQ(store.replayed_on_open(), 1);
   EXPECT_EQ(as_json(store.model()), expected);
   EXPECT_EQ(store.model().revision, static_cast<long long>(edits.size() + 1));
+}
+
+TEST_F(model_store_test, snapshots_scale_with_the_model_so_a_large_one_is_not_rewritten_often) {
+  model_store_options o;
+  o.snapshot_every = 5;  // scales with the model (the default)
+  auto edits = fabric::test::sample_edits();
+  auto store = open_ok(o);
+  std::int64_t instances = 0;
+  std::uint64_t snapshots = 0;
+  for (const auto& e : edits) {
+    ASSERT_TRUE(store.commit(e).ok()) << edit_name(e);
+    instances = 0;
+    for (auto& [name, svc] : store.model().services)
+      for (auto s : {slot::production, slot::staging})
+        if (auto& d = svc.in(s))
+          instances += static_cast<std::int64_t>(d->instances.size());
+    auto now = store.journal_ref().stats().snapshots;
+    if (now > snapshots) {  // a snapshot: due by both rules
+      EXPECT_EQ(store.commits_since_snapshot(), 0);
+      snapshots = now;
+    } else {
+      EXPECT_TRUE(store.commits_since_snapshot() < 5 || store.commits_since_snapshot() < instances)
+        << "a snapshot was due after " << store.commits_since_snapshot() << " edits with "
+        << instances << " instances";
+    }
+  }
+  ASSERT_GT(instances, 5) << "the sample model must outgrow snapshot_every for this test";
+  EXPECT_LT(snapshots, 3u) << "not scaled: as many snapshots as every 5 edits";
+  EXPECT_GE(snapshots, 1u);
 }
 
 TEST_F(model_store_test, a_journaled_edit_that_no_longer_applies_is_a_clear_error) {
