@@ -262,7 +262,7 @@ struct upgrade_actor_test : ::testing::Test {
     ASSERT_TRUE(images.load().ok());
     fs::create_directories(fs::path(dir) / "tree");
     std::ofstream(fs::path(dir) / "tree" / "app") << "v1";
-    disk::image_store scratch{fs::path(dir) / "scratch"};
+    images::image_store scratch{fs::path(dir) / "scratch"};
     auto d = scratch.import_directory(fs::path(dir) / "tree");
     ASSERT_TRUE(d.ok());
     std::ostringstream archive;
@@ -324,18 +324,18 @@ struct upgrade_actor_test : ::testing::Test {
   caf::actor_clock::time_point now() { return ds.sched->clock().now(); }
   uint64_t ticks() { return ds.state_of<controller_actor_state>(controller_).ticks; }
   nlohmann::json upgrade_status() {
-    return api([](controller& c) { return c.get_deployment("svc", "production"); })
+    return api([](controller& c) { return json_api::get_deployment(c, "svc", "production"); })
       .body["upgrade"];
   }
 };
 
 TEST_F(upgrade_actor_test, per_ud_waits_and_an_instance_timeout_run_on_the_test_clock) {
-  ASSERT_EQ(api([](controller& c) { return c.create_service(R"({"name":"svc"})"); }).status, 201);
+  ASSERT_EQ(api([](controller& c) { return json_api::create_service(c, R"({"name":"svc"})"); }).status, 201);
   nlohmann::json deploy{{"csdef", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.csdef")},
                         {"cscfg", read(std::string(FABRIC_TEST_DATA) + "/models/ten-web.cscfg")},
                         {"image", "base"}};
   ASSERT_EQ(api([b = deploy.dump()](controller& c) {
-              return c.start_operation("deploy", {"svc", "production", b});
+              return json_api::start_operation(c, "deploy", {"svc", "production", b});
             }).status,
             202);
   auto starts = wire->take<protocol::instance_command>();
@@ -348,7 +348,7 @@ TEST_F(upgrade_actor_test, per_ud_waits_and_an_instance_timeout_run_on_the_test_
   nlohmann::json body{{"image", "base"}, {"version", "v2"}, {"mode", "auto"},
                       {"timeout_s", 5}, {"on_timeout", "roll_back"}};
   auto res = api([b = body.dump()](controller& c) {
-    return c.start_operation("upgrade", {"svc", "production", b});
+    return json_api::start_operation(c, "upgrade", {"svc", "production", b});
   });
   ASSERT_EQ(res.status, 202) << res.body.dump();
   auto op_id = res.body["operation_id"].get<std::string>();
@@ -388,7 +388,7 @@ TEST_F(upgrade_actor_test, per_ud_waits_and_an_instance_timeout_run_on_the_test_
   EXPECT_TRUE(wire->take<protocol::instance_command>().empty());
   st = upgrade_status();
   EXPECT_FALSE(st["rolling_back"].get<bool>());
-  EXPECT_EQ(api([op_id](controller& c) { return c.get_operation(op_id); }).body["status"],
+  EXPECT_EQ(api([op_id](controller& c) { return json_api::get_operation(c, op_id); }).body["status"],
             "InProgress");
   ds.advance(1ms, 1ms);
   EXPECT_EQ(now() - t1, 5000ms);
@@ -397,7 +397,7 @@ TEST_F(upgrade_actor_test, per_ud_waits_and_an_instance_timeout_run_on_the_test_
   EXPECT_TRUE(st["rolling_back"].get<bool>());
   EXPECT_EQ(st["target_version"], "base") << "the deployed version";
   EXPECT_EQ(st["order"], nlohmann::json::array({1, 0})) << "the touched UDs, in reverse";
-  auto op = api([op_id](controller& c) { return c.get_operation(op_id); }).body;
+  auto op = api([op_id](controller& c) { return json_api::get_operation(c, op_id); }).body;
   EXPECT_EQ(op["status"], "Failed");
   EXPECT_NE(op["error"]["message"].get<std::string>().find(hung.substr(hung.find('.') + 1)),
             std::string::npos)
