@@ -37,6 +37,12 @@ void set_fenced(self_ptr self, bool fenced) {
   if (st.fenced == fenced)
     return;
   st.fenced = fenced;
+  if (st.config.serving_lease) {
+    if (fenced)
+      st.config.serving_lease->revoke();
+    else
+      st.config.serving_lease->renew_until(st.sess.lease_until());
+  }
   if (fenced)
     spdlog::warn("no word from the coordinator: fencing the instances");
   else
@@ -45,12 +51,29 @@ void set_fenced(self_ptr self, bool fenced) {
     st.config.on_fence(fenced);
 }
 
-/// An ack arrived: arm the fence for k*H from now.
-void acked(self_ptr self) {
+/// The lease ran out (e.g. the process was stopped past it): fence at once
+/// and register again. Called first by every handler.
+void expire_lease(self_ptr self, actors::steady_time now) {
+  auto& st = self->state;
+  if (!st.sess.lease_expired(now))
+    return;
+  set_fenced(self, true);
+  // Fenced instances come back only through the coordinator's reconcile,
+  // which follows a registration: register again (else a node whose acks
+  // were lost, but that the coordinator never declared down, would keep its
+  // instances stopped for good).
+  st.sess.on_register_required({st.config.identity.name, st.sess.epoch(), "lease expired"});
+}
+
+/// An ack arrived (the session has taken it): renew the serving lease and
+/// arm the fence for its end.
+void acked(self_ptr self, actors::steady_time now) {
   auto& st = self->state;
   ++st.acks;
-  auto k = std::max(1, st.config.detector.missed_heartbeats);
-  self->delayed_send(self, st.sess.heartbeat_interval() * k, fence_check{st.acks});
+  if (!st.fenced && st.config.serving_lease)
+    st.config.serving_lease->renew_until(st.sess.lease_until());
+  auto left = std::max(actors::steady_time::duration::zero(), st.sess.lease_until() - now);
+  self->delayed_send(self, left, fence_check{st.acks});
 }
 
 } // namespace
@@ -64,6 +87,7 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
   return {
     [=](fabric::beat_atom) {
       auto& st = self->state;
+      expire_lease(self, self->clock().now());
       if (auto msg = st.sess.on_tick_lazy(self->clock().now(), st.config.held,
                                           st.config.instances))
         send_out(self, *msg);
@@ -72,6 +96,7 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
     [=](const actors::peer_message& in) {
       auto& st = self->state;
       auto now = self->clock().now();
+      expire_lease(self, now);
       if (auto* ack = std::get_if<protocol::register_ack>(&in.message)) {
         bool was = st.sess.registered();
         auto old_epoch = st.sess.epoch();
@@ -80,13 +105,17 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
           spdlog::warn("registration refused: {}", ack->reason);
         } else if (st.sess.epoch() != old_epoch) {
           spdlog::info("{} with epoch {}", was ? "re-registered" : "registered", st.sess.epoch());
-          acked(self);
-          set_fenced(self, false);
+          if (st.sess.lease_expired(now)) {
+            expire_lease(self, now);  // an ack that waited past its lease
+          } else {
+            set_fenced(self, false);
+            acked(self, now);
+          }
         }
       } else if (auto* hb = std::get_if<protocol::heartbeat_ack>(&in.message)) {
-        if (st.sess.registered())
-          acked(self);
         st.sess.on_heartbeat_ack(*hb, now);
+        if (st.sess.registered())
+          acked(self, now);
         if (st.sess.registered() && st.config.on_heartbeat_rtt)
           st.config.on_heartbeat_rtt(std::chrono::microseconds(st.sess.last_rtt_us()));
       } else if (auto* req = std::get_if<protocol::register_required>(&in.message)) {
@@ -100,18 +129,7 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
         on_command(self, *cmd);
       }
     },
-    [=](fence_check c) {
-      auto& st = self->state;
-      if (c.acks != st.acks)
-        return;
-      set_fenced(self, true);
-      // Fenced instances come back only through the coordinator's reconcile,
-      // which follows a registration: register again (else a node whose acks
-      // were lost, but that the coordinator never declared down, would keep
-      // its instances stopped for good).
-      if (st.sess.registered())
-        st.sess.on_register_required({st.config.identity.name, st.sess.epoch(), "fenced"});
-    },
+    [=](fence_check) { expire_lease(self, self->clock().now()); },
     [=](fabric::snapshot_atom) {
       auto& st = self->state;
       return node_snapshot{st.sess.registered(), st.sess.epoch(), st.sess.registrations(),
