@@ -20,6 +20,22 @@ void on_command(self_ptr self, const protocol::instance_command& cmd) {
   auto reply = [self](const protocol::instance_command_result& r) {
     self->state.out->send({}, protocol::encode(r));
   };
+  if (st.fenced) {
+    // Fenced: nothing runs until the coordinator confirms the instances
+    // through a registration (reconcile). A start / migrate_in / remove is
+    // dropped (the coordinator sends it again while unanswered, and reconcile
+    // repeats what is still wanted); anything else is refused.
+    ++st.commands_refused;
+    using k = protocol::command_kind;
+    if (cmd.kind == k::start || cmd.kind == k::migrate_in || cmd.kind == k::remove) {
+      spdlog::info("fenced: {} {} dropped until registered again", protocol::to_string(cmd.kind),
+                   cmd.instance.name);
+      return;
+    }
+    reply({cmd.command_id, false,
+           "the node is fenced (out of contact with the coordinator) and registers again"});
+    return;
+  }
   if (!st.config.commands) {
     ++st.commands_refused;
     reply({cmd.command_id, false,
@@ -129,7 +145,17 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
         on_command(self, *cmd);
       }
     },
-    [=](fence_check) { expire_lease(self, self->clock().now()); },
+    [=](fence_check c) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      expire_lease(self, now);
+      // The latest timer found the lease still running (a timer may fire a
+      // hair early): check again at its end.
+      if (c.acks == st.acks && !st.fenced && st.sess.registered())
+        self->delayed_send(self, std::max(st.sess.lease_until() - now,
+                                          actors::steady_time::duration(std::chrono::milliseconds(1))),
+                           fence_check{st.acks});
+    },
     [=](fabric::snapshot_atom) {
       auto& st = self->state;
       return node_snapshot{st.sess.registered(), st.sess.epoch(), st.sess.registrations(),

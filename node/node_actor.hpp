@@ -12,7 +12,11 @@
 //   peer_message{instance_command}    -> EXTENSION POINT: forwarded as a
 //                                        request to `commands` (which replies
 //                                        an instance_command_result); without
-//                                        it, answers "not implemented"
+//                                        it, answers "not implemented". While
+//                                        fenced: start / migrate_in / remove
+//                                        dropped (resent by the coordinator,
+//                                        repeated by reconcile), others
+//                                        refused
 //   snapshot_atom                     -> replies node_snapshot
 //   fence_check                       -> (self-sent for the end of the lease
 //                                        after each ack) fences when the

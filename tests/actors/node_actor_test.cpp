@@ -183,6 +183,46 @@ TEST_F(node_actor_test, a_node_paused_past_its_lease_fences_before_anything_else
   EXPECT_TRUE(serving->valid(now()));
 }
 
+// Found by the sim (lossy network, seed 2): a fenced node that executed a
+// start resent by the coordinator served an instance already re-placed.
+TEST_F(node_actor_test, a_fenced_node_runs_no_command_until_registered_again) {
+  int handled = 0;
+  auto handler = ds.sys->spawn([&handled]() -> caf::behavior {
+    return {[&handled](const protocol::instance_command& c) {
+      ++handled;
+      return protocol::instance_command_result{c.command_id, true, ""};
+    }};
+  });
+  start(handler);
+  sent();
+  from_coordinator(protocol::register_ack{true, "", 42, 100});
+  from_coordinator(protocol::register_required{"node-a", 42, "node declared down"});
+  ASSERT_TRUE(st().fenced);
+  protocol::instance_command start_cmd;
+  start_cmd.command_id = 5;
+  start_cmd.kind = protocol::command_kind::start;
+  from_coordinator(start_cmd);  // dropped: resent / reconciled later
+  EXPECT_TRUE(sent().empty());
+  protocol::instance_command reboot;
+  reboot.command_id = 6;
+  reboot.kind = protocol::command_kind::reboot;
+  from_coordinator(reboot);  // refused
+  auto frames = sent();
+  ASSERT_EQ(frames.size(), 1u);
+  auto& r = std::get<protocol::instance_command_result>(frames[0].message);
+  EXPECT_EQ(r.command_id, 6u);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(handled, 0);
+  // Registered again: commands run.
+  ds.advance(100ms, 100ms);
+  sent();
+  from_coordinator(protocol::register_ack{true, "", 43, 100});
+  ASSERT_FALSE(st().fenced);
+  from_coordinator(start_cmd);
+  EXPECT_EQ(handled, 1);
+  caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(node_actor_test, the_coordinators_missed_heartbeats_set_the_fence) {
   start();
   sent();
