@@ -10,7 +10,9 @@
 //      the heal delay and are after it; a node back within the delay keeps
 //      its instances and markers;
 //   3. a node paused past its lease answers no /health from the first probe
-//      after SIGCONT until the coordinator has confirmed its instances.
+//      after SIGCONT until the coordinator has confirmed its instances;
+//   and issue 10: GET /fabric/v1/nodes counts the instances between full
+//   heartbeats.
 // Waits are bounded polls; timings are reported on stdout.
 
 #include <gtest/gtest.h>
@@ -189,6 +191,26 @@ TEST_F(healing_cluster, a_killed_node_is_detected_at_once_and_healed_after_the_d
       EXPECT_EQ(node, before[name]) << name << " moved although its node is up";
   // The instances that stayed put kept their markers.
   EXPECT_GE(markers_present(), 10 - static_cast<int>(on_n1.size()));
+}
+
+// Issue 10: `fabricctl nodes` showed INSTANCES 0 on every node because each
+// lazy heartbeat's empty list replaced the node's list.
+TEST_F(healing_cluster, the_node_list_counts_the_instances_between_full_heartbeats) {
+  deploy_with_markers();
+  auto total = [&] {
+    std::size_t n = 0;
+    auto j = get("/fabric/v1/nodes");
+    if (j.contains("nodes"))
+      for (auto& node : j["nodes"])
+        n += node["instance_count"].get<std::size_t>();
+    return n;
+  };
+  // The full list goes out every 20 heartbeats (2 s); lazy ones in between.
+  ASSERT_TRUE(wait_until([&] { return total() == 10; }, 15s)) << get("/fabric/v1/nodes").dump(1);
+  for (int i = 0; i < 10; ++i) {  // across several lazy heartbeats
+    std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(total(), 10u) << get("/fabric/v1/nodes").dump(1);
+  }
 }
 
 // Issue 14 item 2: a node back within the heal delay keeps its instances.
