@@ -171,7 +171,8 @@ std::vector<std::string> controller::expire_unseen_nodes(std::chrono::steady_clo
 }
 
 std::vector<std::string> controller::heal_due(std::chrono::steady_clock::time_point now) {
-  if (!all_registered_) {
+  // Only while the restart window is open (it ends at the grace anyway).
+  if (!all_registered_ && now < started_at_ + config_.unseen_node_grace) {
     bool all = true;
     for (auto& [sname, svc] : model().services)
       for (auto s : {model::slot::production, model::slot::staging})
@@ -220,7 +221,8 @@ void controller::heal(const std::vector<std::string>& down) {
   for (auto& role : plan.spread_lost) {
     ++counters_.fault_domain_spread_lost;
     spdlog::warn("service healing: role {} now runs in a single fault domain (no room in the "
-                 "others); its spread is restored when nodes of another fault domain return",
+                 "others): it needs moving back once another fault domain has room "
+                 "(plan_spread_restore)",
                  role);
   }
 }
