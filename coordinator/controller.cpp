@@ -33,7 +33,14 @@ controller::controller(model_port& store, const image_catalog* images, controlle
 controller::~controller() = default;
 
 void controller::on_tick(std::chrono::steady_clock::time_point now) {
+  if (config_.stall_threshold.count() > 0 && last_tick_ && now - *last_tick_ > config_.stall_threshold) {
+    spdlog::warn("the coordinator stalled for {} ms: no healing for the restart grace",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_tick_).count());
+    last_stall_end_ = now;
+  }
+  last_tick_ = now;
   upgrades_->tick(*this, now);
+  heal_due(now);
   check_operations();
 }
 
@@ -42,6 +49,8 @@ void controller::on_tick(std::chrono::steady_clock::time_point now) {
 void controller::on_node_up(const node_info& n, const std::vector<protocol::held_instance>& held) {
   nodes_[n.name] = n;
   nodes_[n.name].up = true;
+  if (down_since_.erase(n.name))  // back within the heal delay: keeps its instances
+    spdlog::info("node {} is back before its instances were healed: reconciled in place", n.name);
   for (auto& c : reconcile_node(model(), n.name, held))
     send(c);
   heal({});  // instances left unplaced for want of room may fit now
@@ -49,6 +58,10 @@ void controller::on_node_up(const node_info& n, const std::vector<protocol::held
 }
 
 void controller::on_node_down(const std::string& name) {
+  on_node_down(name, std::chrono::steady_clock::now());
+}
+
+void controller::on_node_down(const std::string& name, std::chrono::steady_clock::time_point now) {
   auto i = nodes_.find(name);
   if (i == nodes_.end() || !i->second.up)
     return;
@@ -79,7 +92,9 @@ void controller::on_node_down(const std::string& name) {
     unanswered_.erase(it->first);
     it = command_node_.erase(it);
   }
-  heal({name});
+  // Detection is not healing: re-placed once the heal delay has passed.
+  down_since_[name] = now;
+  heal_due(now);
   check_operations();
 }
 
@@ -123,6 +138,10 @@ std::size_t controller::resend_unanswered(std::chrono::steady_clock::time_point 
 }
 
 std::vector<std::string> controller::expire_unseen_nodes() {
+  return expire_unseen_nodes(std::chrono::steady_clock::now());
+}
+
+std::vector<std::string> controller::expire_unseen_nodes(std::chrono::steady_clock::time_point now) {
   std::set<std::string> unseen;
   for (auto& [sname, svc] : model().services)
     for (auto s : {model::slot::production, model::slot::staging})
@@ -140,10 +159,45 @@ std::vector<std::string> controller::expire_unseen_nodes() {
     nodes_[name] = n;
     spdlog::warn("node {} has not registered since the coordinator started: treated as down",
                  name);
+    down_since_[name] = now;  // the heal delay runs from the end of the grace
   }
-  heal(out);
+  heal_due(now);
   check_operations();
   return out;
+}
+
+std::vector<std::string> controller::heal_due(std::chrono::steady_clock::time_point now) {
+  // Only while the restart window is open (it ends at the grace anyway).
+  if (!all_registered_ && now < started_at_ + config_.unseen_node_grace) {
+    bool all = true;
+    for (auto& [sname, svc] : model().services)
+      for (auto s : {model::slot::production, model::slot::staging})
+        if (auto& d = svc.in(s))
+          for (auto& inst : d->instances)
+            if (!inst.node.empty()) {
+              auto n = nodes_.find(inst.node);
+              all = all && n != nodes_.end() && n->second.up;
+            }
+    if (all) {
+      all_registered_ = true;
+      all_registered_at_ = now;
+    }
+  }
+  if (down_since_.empty())
+    return {};
+  restart_window window{started_at_, all_registered_, all_registered_at_, last_stall_end_};
+  auto decision = decide_healing(down_since_, window, now,
+                                 {config_.heal_delay, config_.unseen_node_grace});
+  if (decision.heal_now.empty())
+    return {};
+  for (auto& name : decision.heal_now) {
+    down_since_.erase(name);
+    spdlog::warn("node {} is still down after the heal delay ({} ms): healing its instances",
+                 name, config_.heal_delay.count());
+  }
+  counters_.nodes_healed += decision.heal_now.size();
+  heal(decision.heal_now);
+  return decision.heal_now;
 }
 
 void controller::heal(const std::vector<std::string>& down) {
@@ -160,6 +214,13 @@ void controller::heal(const std::vector<std::string>& down) {
     spdlog::info("service healing: {} instance(s) re-placed", plan.commands.size());
   if (!plan.unplaced.empty())
     spdlog::warn("service healing: {} instance(s) wait for room", plan.unplaced.size());
+  for (auto& role : plan.spread_lost) {
+    ++counters_.fault_domain_spread_lost;
+    spdlog::warn("service healing: role {} now runs in a single fault domain (no room in the "
+                 "others): it needs moving back once another fault domain has room "
+                 "(plan_spread_restore)",
+                 role);
+  }
 }
 
 std::string controller::node_of_peer(const std::string& peer) const {

@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/healing.hpp"
 #include "coordinator/plans.hpp"
 #include "coordinator/reconcile.hpp"
 #include "coordinator/requests.hpp"
@@ -94,11 +95,20 @@ struct controller_config {
   /// Seed of the RNG behind the reboot quirk (a reboot degenerates into a
   /// reimage with the deployment's probability); fabric-coordinator --seed.
   uint64_t seed = 0;
-  /// After a coordinator (re)start, a node the model places instances on
-  /// that has not registered within this time is treated as down (its
-  /// instances are healed); 0: never. fabric-coordinator sets the detection
-  /// timeout (k+1)*H. The controller actor arms it once, at spawn.
+  /// The restart grace: after a coordinator (re)start, a node the model
+  /// places instances on that has not registered within this time is treated
+  /// as down (expire_unseen_nodes; the controller actor arms it once, at
+  /// spawn); 0: never. No healing at all until every such node registered or
+  /// this time passed (coordinator/healing.hpp). fabric-coordinator
+  /// --restart-grace-ms.
   std::chrono::milliseconds unseen_node_grace{0};
+  /// Detection is not healing: a down node's instances are re-placed only
+  /// this long after it went down (coordinator/healing.hpp); 0: at once.
+  /// fabric-coordinator --heal-delay-ms.
+  std::chrono::milliseconds heal_delay{0};
+  /// on_tick calls more than this apart mean the coordinator itself stalled:
+  /// healing then waits unseen_node_grace again; 0: not checked.
+  std::chrono::milliseconds stall_threshold{0};
   /// A start, migrate_in or remove that has had no instance_command_result
   /// for this long (a lost frame) is sent again, same id; 0: never. The
   /// controller actor calls resend_unanswered every half of it.
@@ -160,6 +170,11 @@ struct controller_counters {
   uint64_t commands_resent = 0;    ///< by resend_unanswered (lost frames)
   uint64_t replacements = 0;       ///< instances re-placed by service healing
   uint64_t reports_ignored = 0;    ///< from a node that does not host the instance
+  uint64_t nodes_healed = 0;       ///< down nodes whose instances healing re-placed
+  /// Healing re-placed a role's instances onto a single fault domain while
+  /// the role had instances in others (no room left elsewhere): spread lost
+  /// until plan_spread_restore moves them back.
+  uint64_t fault_domain_spread_lost = 0;
 };
 
 class controller {
@@ -171,7 +186,10 @@ public:
 
   // -- node events (from the membership actor) -------------------------------
   void on_node_up(const node_info& n, const std::vector<protocol::held_instance>& held);
+  /// Marks its instances unknown (out of rotation) at once; they are
+  /// re-placed only once healing is due (heal_due).
   void on_node_down(const std::string& name);
+  void on_node_down(const std::string& name, std::chrono::steady_clock::time_point now);
   void on_instance_statuses(const std::string& node,
                             const std::vector<protocol::instance_status>& statuses);
   void on_report(const std::string& peer, const protocol::instance_report& r);
@@ -181,6 +199,14 @@ public:
   /// down (recorded as a down node, its instances healed onto live nodes).
   /// Returns those nodes' names (name order).
   std::vector<std::string> expire_unseen_nodes();
+  std::vector<std::string> expire_unseen_nodes(std::chrono::steady_clock::time_point now);
+  /// Heals the down nodes whose heal delay has passed (coordinator/healing.hpp;
+  /// on_tick calls it); returns their names.
+  std::vector<std::string> heal_due(std::chrono::steady_clock::time_point now);
+  /// Down nodes waiting for healing, with when they went down.
+  const std::map<std::string, std::chrono::steady_clock::time_point>& down_since() const {
+    return down_since_;
+  }
   /// Sends again every start / migrate_in / remove that has waited for its
   /// result for at least `timeout` (first seen unanswered by an earlier
   /// call), to the node's current peer, unless the node is down or (start,
@@ -294,6 +320,13 @@ private:
   };
   std::map<uint64_t, unanswered_command> unanswered_;  ///< retryable kinds only
   std::vector<outbound_command> outbound_;
+  // Healing (coordinator/healing.hpp): when this controller started, when
+  // every node the model names had registered, the last stall, down nodes.
+  std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
+  bool all_registered_ = false;
+  std::chrono::steady_clock::time_point all_registered_at_{};
+  std::optional<std::chrono::steady_clock::time_point> last_tick_, last_stall_end_;
+  std::map<std::string, std::chrono::steady_clock::time_point> down_since_;
   uint64_t next_command_ = 1;
   uint64_t next_op_ = 1;
   controller_counters counters_;

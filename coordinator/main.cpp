@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   int heartbeat_ms = 100;
   int missed = 3;
   int threads = 2;
+  int heal_delay_ms = 30000;
+  int restart_grace_ms = 5000;
   std::size_t max_frame = 16 * 1024 * 1024;
   std::string log_level = "info";
   std::string phase_ms;
@@ -99,6 +101,14 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1, 60000));
   app.add_option("--missed-heartbeats", missed, "missed heartbeats before a node is down")
     ->check(CLI::Range(1, 1000));
+  app.add_option("--heal-delay-ms", heal_delay_ms,
+                 "service healing: re-place a down node's instances (fresh disks) only after it "
+                 "has been down this long; a node back sooner keeps them (default 30000)")
+    ->check(CLI::Range(0, 86400000));
+  app.add_option("--restart-grace-ms", restart_grace_ms,
+                 "after a start, no healing until every node the journal places instances on "
+                 "has registered or this time has passed (default 5000)")
+    ->check(CLI::Range(0, 3600000));
   app.add_option("--threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
   app.add_option("--max-frame-bytes", max_frame, "largest frame accepted from a node");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
@@ -222,9 +232,16 @@ int main(int argc, char** argv) {
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
   ccfg.operation_prefix = "op" + std::to_string(mcfg.first_epoch);
-  // Nodes the model names that never come back are declared down after the
-  // same timeout as a node that stops heartbeating ((k+1)*H).
-  ccfg.unseen_node_grace = mcfg.detector.heartbeat_interval * (missed + 1);
+  // Detection is not healing (coordinator/healing.hpp): nodes the model names
+  // get the restart grace to register again (ZeroMQ reconnects with a backoff
+  // of up to 1 s, a node resends its registration every k*H), never less
+  // than the detection timeout; healing waits the heal delay after that.
+  ccfg.unseen_node_grace = std::max(std::chrono::milliseconds(restart_grace_ms),
+                                    mcfg.detector.heartbeat_interval * (missed + 1));
+  ccfg.heal_delay = std::chrono::milliseconds(heal_delay_ms);
+  // A tick (every 20 ms) later than this: the coordinator itself stalled.
+  ccfg.stall_threshold = std::max(std::chrono::milliseconds(1000),
+                                  mcfg.detector.heartbeat_interval * missed);
   // A command whose frame or result was lost is sent again (20*H, >= 2 s).
   ccfg.command_retry = std::max(std::chrono::milliseconds(2000),
                                 mcfg.detector.heartbeat_interval * 20);

@@ -23,6 +23,7 @@ protocol::register_ack membership::on_register(const protocol::node_register& re
                                                steady_time now) {
   protocol::register_ack ack;
   ack.heartbeat_interval_ms = static_cast<uint32_t>(detector_.heartbeat_interval.count());
+  ack.missed_heartbeats = static_cast<uint32_t>(detector_.missed_heartbeats);
   if (reg.node_name.empty()) {
     ++counters_.registrations_refused;
     ack.accepted = false;
@@ -68,7 +69,11 @@ heartbeat_verdict membership::on_heartbeat(const protocol::heartbeat& hb,
   m.last_heard = now;
   m.last_seq = hb.seq;
   m.peer = peer;
-  m.instances = hb.instances;
+  // A lazy heartbeat's empty list says nothing: only a full list (flagged, or
+  // any non-empty list, which a 1.2 node sends only as the full one) replaces
+  // what the table knows.
+  if (hb.full_list || !hb.instances.empty())
+    m.instances = hb.instances;
   ++counters_.heartbeats_accepted;
   return heartbeat_verdict::accepted;
 }

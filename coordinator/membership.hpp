@@ -49,7 +49,9 @@ struct member {
   protocol::protocol_version version;
   std::string agent_version;
   std::vector<protocol::held_instance> held;          ///< as registered
-  std::vector<protocol::instance_status> instances;   ///< as last heartbeated
+  /// As the last heartbeat with the full list said (a lazy heartbeat's empty
+  /// list leaves it as it is).
+  std::vector<protocol::instance_status> instances;
 };
 
 struct membership_counters {
@@ -77,7 +79,8 @@ public:
   explicit membership(actors::failure_detector_config detector, uint64_t first_epoch = 1);
 
   /// Registers (or re-registers) a node; the ack carries its new epoch and
-  /// the heartbeat interval the detector expects.
+  /// the detector's whole policy (interval and missed heartbeats), which the
+  /// node adopts for its lease.
   protocol::register_ack on_register(const protocol::node_register& reg,
                                      const std::string& peer,
                                      protocol::protocol_version version, steady_time now);

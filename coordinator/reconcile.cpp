@@ -113,6 +113,27 @@ heal_plan plan_healing(const model::fabric_model& m, const std::vector<std::stri
       return;
     auto placed = model::place_instances(instances, live);
     if (placed) {
+      // The FDs each role spans before (placed instances) and after the plan.
+      std::map<std::string, std::set<int>> before, after;
+      std::map<std::string, int> count;
+      for (auto& i : d.instances) {
+        ++count[i.role];
+        if (!i.node.empty())
+          before[i.role].insert(i.fault_domain);
+      }
+      std::map<std::string, int> moved_fd;
+      for (auto& a : *placed)
+        moved_fd[a.instance] = a.fault_domain;
+      for (auto& i : instances) {
+        auto mv = moved_fd.find(i.name);
+        if (mv != moved_fd.end())
+          after[i.role].insert(mv->second);
+        else if (!i.node.empty())
+          after[i.role].insert(i.fault_domain);
+      }
+      for (auto& [role, fds] : after)
+        if (count[role] >= 2 && fds.size() == 1 && before[role].size() >= 2)
+          plan.spread_lost.push_back(d.name + "/" + role);
       for (auto& a : *placed) {
         plan.edits.push_back(
           model::place_instance{svc.name, d.in_slot, a.instance, a.node, a.fault_domain});
@@ -135,6 +156,76 @@ heal_plan plan_healing(const model::fabric_model& m, const std::vector<std::stri
       }
   });
   return plan;
+}
+
+std::vector<spread_move> plan_spread_restore(const model::fabric_model& m,
+                                             std::vector<model::node_capacity> live) {
+  std::map<std::string, int> load;
+  for_each_deployment(m, [&](const model::hosted_service&, const model::deployment& d) {
+    for (auto& i : d.instances)
+      if (!i.node.empty())
+        ++load[i.node];
+  });
+  for (auto& n : live)
+    n.load = load[n.name];
+  std::vector<spread_move> out;
+  for_each_deployment(m, [&](const model::hosted_service& svc, const model::deployment& d) {
+    if (!out.empty() || suspended(d) || d.upgrade)
+      return;
+    std::vector<std::string> roles;
+    std::map<std::string, std::vector<const model::instance*>> by_role;
+    for (auto& i : d.instances) {
+      if (!by_role.count(i.role))
+        roles.push_back(i.role);
+      by_role[i.role].push_back(&i);
+    }
+    for (auto& role : roles) {
+      auto& insts = by_role[role];
+      std::set<int> fds, uds;
+      bool all_placed = true;
+      for (auto* i : insts) {
+        all_placed = all_placed && !i->node.empty();
+        fds.insert(i->fault_domain);
+        uds.insert(i->upgrade_domain);
+      }
+      if (insts.size() < 2 || !all_placed || fds.size() != 1)
+        continue;
+      int fd = *fds.begin();
+      bool room_elsewhere = false;
+      for (auto& n : live)
+        room_elsewhere = room_elsewhere || (n.fault_domain != fd && n.load < n.capacity);
+      if (!room_elsewhere)
+        continue;
+      // The instances to move: the lowest UD's (every second one when the
+      // role uses a single UD), placed by the usual rule among the others.
+      int ud = *uds.begin();
+      std::vector<model::instance> trial;
+      std::set<std::string> moving;
+      int nth = 0;
+      for (auto* i : insts) {
+        trial.push_back(*i);
+        if (i->upgrade_domain == ud && (uds.size() > 1 || nth++ % 2 == 1)) {
+          moving.insert(i->name);
+          trial.back().node.clear();
+        }
+      }
+      // Only nodes of other FDs: the point is to leave this one.
+      std::vector<model::node_capacity> others;
+      for (auto& n : live)
+        if (n.fault_domain != fd)
+          others.push_back(n);
+      auto placed = model::place_instances(trial, others);
+      if (!placed)
+        continue;  // not enough room for the whole UD: wait for more nodes
+      for (auto& a : *placed) {
+        auto* i = d.find_instance(a.instance);
+        out.push_back({instance_ref{svc.name, d.in_slot, a.instance}, wire_name(d.name, a.instance),
+                       i->node, a.node, a.fault_domain, i->upgrade_domain});
+      }
+      return;
+    }
+  });
+  return out;
 }
 
 protocol::instance_spec make_spec(const model::fabric_model& m, const instance_ref& ref,

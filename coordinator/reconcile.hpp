@@ -69,6 +69,10 @@ struct heal_plan {
   std::vector<model::model_edit> edits;     ///< place_instance, in order
   std::vector<planned_command> commands;    ///< migrate_in to the new node
   std::vector<instance_ref> unplaced;       ///< no room left: node cleared, wait
+  /// "<deployment>/<role>" of every role that spanned several fault domains
+  /// and, after this plan, runs in one (the live nodes of the other FDs had
+  /// no room): the controller reports it; plan_spread_restore undoes it.
+  std::vector<std::string> spread_lost;
 };
 
 /// Service healing. Every instance placed on a node in `down` is moved (kept
@@ -79,8 +83,36 @@ struct heal_plan {
 /// in `unplaced`; it is placed by a later call (e.g. when a node comes up).
 /// `live` must not contain the down nodes; its `load` fields are ignored
 /// (recomputed from the model).
+/// Fault-domain spread: placement puts each instance in the FD holding the
+/// fewest instances of its role (model/placement.hpp), so a role never ends
+/// in one FD while a live node of another FD has room; when no other FD has
+/// room it does (availability first) and the role is listed in spread_lost.
 heal_plan plan_healing(const model::fabric_model& m, const std::vector<std::string>& down,
                        std::vector<model::node_capacity> live);
+
+/// A planned move that restores a role's fault-domain spread.
+struct spread_move {
+  instance_ref ref;
+  std::string wire;
+  std::string from_node;
+  std::string to_node;
+  int to_fault_domain = 0;
+  int upgrade_domain = 0;
+};
+
+/// Restoring the spread after healing collapsed a role into one FD: for the
+/// first role (model order) with >= 2 placed instances, all in one FD, while
+/// a live node of another FD has room, the instances of ONE upgrade domain
+/// (its lowest; when the role uses a single UD, every second instance of it,
+/// so some stay) are moved to the nodes placement picks for them (the FDs
+/// holding the fewest of the role first). One UD per call: the caller drains
+/// and moves them (a planned move, like an upgrade-domain walk), waits until
+/// they are ReadyRole, and calls again. Empty when every role keeps its
+/// spread or no other FD has room. `live`'s loads are recomputed from the
+/// model. Deployments with an upgrade or a suspension in progress are left
+/// alone.
+std::vector<spread_move> plan_spread_restore(const model::fabric_model& m,
+                                             std::vector<model::node_capacity> live);
 
 /// The full spec of an instance (role definition and configuration of its
 /// deployment; the image digest is the deployment's `package`, or the upgrade's

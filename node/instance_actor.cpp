@@ -132,7 +132,12 @@ void instance_actor_state::update_port() {
     return;
   if (want && port == 0) {
     auto sh = shared;
-    auto handler = [sh](const http_request& req) { return serve_instance(*sh, req); };
+    auto handler = [sh, serving = env->serving](const http_request& req) {
+      if (serving && !serving->valid_now())
+        return http_response{503, R"({"error":"fenced: the node is out of contact with the coordinator"})",
+                             "application/json"};
+      return serve_instance(*sh, req);
+    };
     result<int> got = error("not tried");
     if (last_port > 0)
       got = env->ports->open(env->host, last_port, handler);

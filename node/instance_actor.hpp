@@ -51,6 +51,7 @@
 #include "images/image_store.hpp"
 #include "node/disk/instance_disks.hpp"
 #include "node/endpoints/http_ports.hpp"
+#include "node/lease.hpp"
 #include "protocol/messages.hpp"
 
 namespace fabric::node {
@@ -84,6 +85,10 @@ struct instance_env {
   /// Called on every state change, and with state "" when the instance is
   /// removed (the caller forgets it then; nothing goes on the wire for that).
   std::function<void(const protocol::instance_report&)> report;
+  /// The node's lease (node/lease.hpp): while it is not valid, every request
+  /// on an instance port is answered 503 before the instance sees it (a node
+  /// out of contact with the coordinator serves nothing). Null: always serve.
+  std::shared_ptr<const lease> serving;
 };
 
 /// The part of an instance that its HTTP handler sees. Guarded by `mtx`.

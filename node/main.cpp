@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
   env->data_dir = data_dir;
   env->host = instance_host;
   env->ports = &ports;
+  auto serving = std::make_shared<node::lease>();  // node_actor renews it, instances check it
+  env->serving = serving;
   env->report = [board, link](const protocol::instance_report& r) {
     board->update(r);
     if (!r.state.empty())
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
   ncfg.instances = [board] { return board->snapshot(); };
   ncfg.commands = manager;
   ncfg.on_fence = [manager](bool fenced) { caf::anon_send(manager, node::fence_msg{fenced}); };
+  ncfg.serving_lease = serving;
   if (metrics)
     ncfg.on_heartbeat_rtt = [m = metrics.get()](std::chrono::microseconds rtt) {
       m->record_heartbeat_rtt(std::chrono::duration<double>(rtt).count());

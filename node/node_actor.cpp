@@ -20,6 +20,22 @@ void on_command(self_ptr self, const protocol::instance_command& cmd) {
   auto reply = [self](const protocol::instance_command_result& r) {
     self->state.out->send({}, protocol::encode(r));
   };
+  if (st.fenced) {
+    // Fenced: nothing runs until the coordinator confirms the instances
+    // through a registration (reconcile). A start / migrate_in / remove is
+    // dropped (the coordinator sends it again while unanswered, and reconcile
+    // repeats what is still wanted); anything else is refused.
+    ++st.commands_refused;
+    using k = protocol::command_kind;
+    if (cmd.kind == k::start || cmd.kind == k::migrate_in || cmd.kind == k::remove) {
+      spdlog::info("fenced: {} {} dropped until registered again", protocol::to_string(cmd.kind),
+                   cmd.instance.name);
+      return;
+    }
+    reply({cmd.command_id, false,
+           "the node is fenced (out of contact with the coordinator) and registers again"});
+    return;
+  }
   if (!st.config.commands) {
     ++st.commands_refused;
     reply({cmd.command_id, false,
@@ -37,6 +53,12 @@ void set_fenced(self_ptr self, bool fenced) {
   if (st.fenced == fenced)
     return;
   st.fenced = fenced;
+  if (st.config.serving_lease) {
+    if (fenced)
+      st.config.serving_lease->revoke();
+    else
+      st.config.serving_lease->renew_until(st.sess.lease_until());
+  }
   if (fenced)
     spdlog::warn("no word from the coordinator: fencing the instances");
   else
@@ -45,12 +67,29 @@ void set_fenced(self_ptr self, bool fenced) {
     st.config.on_fence(fenced);
 }
 
-/// An ack arrived: arm the fence for k*H from now.
-void acked(self_ptr self) {
+/// The lease ran out (e.g. the process was stopped past it): fence at once
+/// and register again. Called first by every handler.
+void expire_lease(self_ptr self, actors::steady_time now) {
+  auto& st = self->state;
+  if (!st.sess.lease_expired(now))
+    return;
+  set_fenced(self, true);
+  // Fenced instances come back only through the coordinator's reconcile,
+  // which follows a registration: register again (else a node whose acks
+  // were lost, but that the coordinator never declared down, would keep its
+  // instances stopped for good).
+  st.sess.on_register_required({st.config.identity.name, st.sess.epoch(), "lease expired"});
+}
+
+/// An ack arrived (the session has taken it): renew the serving lease and
+/// arm the fence for its end.
+void acked(self_ptr self, actors::steady_time now) {
   auto& st = self->state;
   ++st.acks;
-  auto k = std::max(1, st.config.detector.missed_heartbeats);
-  self->delayed_send(self, st.sess.heartbeat_interval() * k, fence_check{st.acks});
+  if (!st.fenced && st.config.serving_lease)
+    st.config.serving_lease->renew_until(st.sess.lease_until());
+  auto left = std::max(actors::steady_time::duration::zero(), st.sess.lease_until() - now);
+  self->delayed_send(self, left, fence_check{st.acks});
 }
 
 } // namespace
@@ -64,6 +103,7 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
   return {
     [=](fabric::beat_atom) {
       auto& st = self->state;
+      expire_lease(self, self->clock().now());
       if (auto msg = st.sess.on_tick_lazy(self->clock().now(), st.config.held,
                                           st.config.instances))
         send_out(self, *msg);
@@ -72,6 +112,7 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
     [=](const actors::peer_message& in) {
       auto& st = self->state;
       auto now = self->clock().now();
+      expire_lease(self, now);
       if (auto* ack = std::get_if<protocol::register_ack>(&in.message)) {
         bool was = st.sess.registered();
         auto old_epoch = st.sess.epoch();
@@ -80,13 +121,17 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
           spdlog::warn("registration refused: {}", ack->reason);
         } else if (st.sess.epoch() != old_epoch) {
           spdlog::info("{} with epoch {}", was ? "re-registered" : "registered", st.sess.epoch());
-          acked(self);
-          set_fenced(self, false);
+          if (st.sess.lease_expired(now)) {
+            expire_lease(self, now);  // an ack that waited past its lease
+          } else {
+            set_fenced(self, false);
+            acked(self, now);
+          }
         }
       } else if (auto* hb = std::get_if<protocol::heartbeat_ack>(&in.message)) {
-        if (st.sess.registered())
-          acked(self);
         st.sess.on_heartbeat_ack(*hb, now);
+        if (st.sess.registered())
+          acked(self, now);
         if (st.sess.registered() && st.config.on_heartbeat_rtt)
           st.config.on_heartbeat_rtt(std::chrono::microseconds(st.sess.last_rtt_us()));
       } else if (auto* req = std::get_if<protocol::register_required>(&in.message)) {
@@ -102,15 +147,14 @@ caf::behavior node_actor(self_ptr self, node_actor_config config,
     },
     [=](fence_check c) {
       auto& st = self->state;
-      if (c.acks != st.acks)
-        return;
-      set_fenced(self, true);
-      // Fenced instances come back only through the coordinator's reconcile,
-      // which follows a registration: register again (else a node whose acks
-      // were lost, but that the coordinator never declared down, would keep
-      // its instances stopped for good).
-      if (st.sess.registered())
-        st.sess.on_register_required({st.config.identity.name, st.sess.epoch(), "fenced"});
+      auto now = self->clock().now();
+      expire_lease(self, now);
+      // The latest timer found the lease still running (a timer may fire a
+      // hair early): check again at its end.
+      if (c.acks == st.acks && !st.fenced && st.sess.registered())
+        self->delayed_send(self, std::max(st.sess.lease_until() - now,
+                                          actors::steady_time::duration(std::chrono::milliseconds(1))),
+                           fence_check{st.acks});
     },
     [=](fabric::snapshot_atom) {
       auto& st = self->state;

@@ -12,19 +12,30 @@
 //   peer_message{instance_command}    -> EXTENSION POINT: forwarded as a
 //                                        request to `commands` (which replies
 //                                        an instance_command_result); without
-//                                        it, answers "not implemented"
+//                                        it, answers "not implemented". While
+//                                        fenced: start / migrate_in / remove
+//                                        dropped (resent by the coordinator,
+//                                        repeated by reconcile), others
+//                                        refused
 //   snapshot_atom                     -> replies node_snapshot
-//   fence_check                       -> (self-sent k*H after each ack) fences
-//                                        when no ack came since
+//   fence_check                       -> (self-sent for the end of the lease
+//                                        after each ack) fences when the
+//                                        lease has run out
 //
 // `held` is asked only when registering; `instances` only for heartbeats that
 // carry the full list (the first after registration and every 20th; the
 // others carry an empty list, see session::on_tick_lazy).
 //
-// Fencing (runtime contract): when no ack has come for k*H (k missed
-// heartbeats), or the coordinator answers register_required for the current
-// epoch, `on_fence(true)` is called once (the instances stop serving); after
-// the next accepted registration, `on_fence(false)`.
+// Fencing (runtime contract): when the lease has run out (session.hpp: k*H
+// from the send time of the last acked heartbeat, k and H from the
+// coordinator's register_ack), or the coordinator answers register_required
+// for the current epoch, `on_fence(true)` is called once (the instances stop
+// serving) and `serving_lease` is revoked; after the next accepted
+// registration whose lease is still running, `on_fence(false)`. Every
+// message first checks the lease against the clock, so after a SIGSTOP /
+// SIGCONT the node fences before it handles anything else (a heartbeat_ack
+// that waited in the socket does not renew it); the instances' HTTP handlers
+// check `serving_lease` themselves (node/lease.hpp), from the first request.
 
 #include <chrono>
 #include <functional>
@@ -36,6 +47,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/peer_message.hpp"
+#include "node/lease.hpp"
 #include "node/session.hpp"
 #include "transport/transport.hpp"
 
@@ -53,12 +65,16 @@ struct node_actor_config {
   caf::actor commands;
   /// Called with true when the node fences itself, false when it is back.
   std::function<void(bool fenced)> on_fence;
+  /// Renewed with the session's lease while the node is not fenced, revoked
+  /// when it fences; the instances' HTTP handlers check it. May be null.
+  std::shared_ptr<lease> serving_lease;
   /// Called with the round-trip time of each acked heartbeat (metrics); may
   /// be null.
   std::function<void(std::chrono::microseconds rtt)> on_heartbeat_rtt;
 };
 
-/// Self-sent k*H after an ack; `acks` is the ack count when it was sent.
+/// Self-sent for the end of the lease after an ack; `acks` is the ack count
+/// when it was sent.
 struct fence_check {
   uint64_t acks = 0;
 };

@@ -1,11 +1,17 @@
 #include "node/session.hpp"
 
+#include <algorithm>
+
 namespace fabric::node {
 
 namespace {
 uint64_t to_us(steady_time t) {
   return static_cast<uint64_t>(
     std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+steady_time from_us(uint64_t us) {
+  return steady_time(std::chrono::duration_cast<steady_time::duration>(
+    std::chrono::microseconds(static_cast<int64_t>(us))));
 }
 } // namespace
 
@@ -17,14 +23,16 @@ std::optional<outbound> session::on_tick(steady_time now,
                                          const std::vector<protocol::instance_status>& instances) {
   auto out = on_tick_lazy(now, [&] { return held; }, {});
   if (out)
-    if (auto* hb = std::get_if<protocol::heartbeat>(&*out))
+    if (auto* hb = std::get_if<protocol::heartbeat>(&*out)) {
       hb->instances = instances;
+      hb->full_list = true;
+    }
   return out;
 }
 
 std::optional<outbound> session::on_tick_lazy(steady_time now, const held_source& held,
                                               const status_source& instances) {
-  if (registered_ && actors::is_overdue(last_ack_, now, detector_)) {
+  if (lease_expired(now)) {
     registered_ = false;  // the coordinator went silent: presume it lost us
     last_register_sent_.reset();
   }
@@ -43,8 +51,10 @@ std::optional<outbound> session::on_tick_lazy(steady_time now, const held_source
     return outbound{std::move(reg)};
   }
   protocol::heartbeat hb{id_.name, epoch_, ++seq_, to_us(now), {}};
-  if (beats_since_registration_++ % full_list_every == 0 && instances)
+  if (beats_since_registration_++ % full_list_every == 0 && instances) {
     hb.instances = instances();
+    hb.full_list = true;
+  }
   return outbound{std::move(hb)};
 }
 
@@ -56,15 +66,22 @@ void session::on_register_ack(const protocol::register_ack& ack, steady_time now
   epoch_ = ack.node_epoch;
   ++registrations_;
   beats_since_registration_ = 0;
-  last_ack_ = now;
   if (ack.heartbeat_interval_ms > 0)
     detector_.heartbeat_interval = std::chrono::milliseconds(ack.heartbeat_interval_ms);
+  if (ack.missed_heartbeats > 0)
+    detector_.missed_heartbeats = static_cast<int>(std::min<uint32_t>(ack.missed_heartbeats, 1000));
+  // The registration was heard no earlier than it was sent.
+  auto sent = last_register_sent_ && *last_register_sent_ <= now ? *last_register_sent_ : now;
+  lease_until_ = sent + detection_timeout(detector_);
 }
 
 void session::on_heartbeat_ack(const protocol::heartbeat_ack& ack, steady_time now) {
   if (!registered_)
     return;
-  last_ack_ = now;
+  // The lease runs from the heartbeat's send time (echoed), never from now:
+  // an ack that waited (in a socket of a stopped process) earns nothing new.
+  auto sent = std::min(from_us(ack.sent_at_us), now);
+  lease_until_ = std::max(lease_until_, sent + detection_timeout(detector_));
   auto now_us = to_us(now);
   last_rtt_us_ = now_us >= ack.sent_at_us ? now_us - ack.sent_at_us : 0;
 }

@@ -10,9 +10,19 @@
 // - register_required for the current epoch drops the registration (the next
 //   tick registers again); one for another epoch is ignored (it answers a
 //   heartbeat that a newer registration superseded).
-// - When no ack (register or heartbeat) has been heard for the failure
-//   detector's timeout while registered, the coordinator is presumed lost and
-//   the node registers again (covers a coordinator restart and a reconnect).
+// - The lease: registered, the node may serve its instances until
+//   missed_heartbeats x interval after the SEND time of the last acked
+//   heartbeat (the registration's send time for the register_ack). The
+//   coordinator declares the node down only strictly after that (it heard the
+//   heartbeat no earlier than it was sent), so the node always stops first.
+//   A late ack (e.g. one that waited in a socket while the process was
+//   stopped) cannot extend the lease past what its heartbeat earned.
+// - When the lease has run out while registered, the coordinator is presumed
+//   lost and the node registers again (covers a coordinator restart, a
+//   reconnect and a node that was paused).
+// - The detection policy (interval and missed heartbeats) is the
+//   coordinator's: each accepted register_ack carries it (missed heartbeats
+//   since protocol 1.3; 0 keeps the node's own).
 //
 // Thread-safety: none (owned by the node actor).
 
@@ -42,8 +52,8 @@ using outbound = std::variant<protocol::node_register, protocol::heartbeat>;
 
 class session {
 public:
-  /// `detector` configures how long the coordinator may stay silent; its
-  /// interval is replaced by the one in each accepted register_ack.
+  /// `detector` configures how long the coordinator may stay silent until
+  /// the first accepted register_ack replaces it with the coordinator's.
   session(node_identity id, actors::failure_detector_config detector);
 
   /// What to send now, if anything. `held` is what the node holds on disk
@@ -71,6 +81,12 @@ public:
   void on_register_required(const protocol::register_required& req);
 
   bool registered() const { return registered_; }
+  /// The end of the lease (exclusive); meaningful while registered.
+  steady_time lease_until() const { return lease_until_; }
+  /// Registered and the lease has run out at `now` (the next tick
+  /// registers again).
+  bool lease_expired(steady_time now) const { return registered_ && now >= lease_until_; }
+  const actors::failure_detector_config& detector() const { return detector_; }
   uint64_t epoch() const { return epoch_; }
   uint64_t registrations() const { return registrations_; }
   std::chrono::milliseconds heartbeat_interval() const { return detector_.heartbeat_interval; }
@@ -85,7 +101,7 @@ private:
   uint64_t seq_ = 0;
   uint64_t registrations_ = 0;
   std::optional<steady_time> last_register_sent_;
-  steady_time last_ack_{};
+  steady_time lease_until_{};
   uint64_t last_rtt_us_ = 0;
   uint64_t beats_since_registration_ = 0;
 };

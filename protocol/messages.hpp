@@ -128,7 +128,12 @@ struct register_ack {
   std::string reason;  ///< why not, when !accepted
   uint64_t node_epoch = 0;
   uint32_t heartbeat_interval_ms = 0;
-  MSGPACK_DEFINE_MAP(accepted, reason, node_epoch, heartbeat_interval_ms)
+  /// since 1.3: the rest of the coordinator's detection policy. The node
+  /// holds a lease of missed_heartbeats * interval from the send time of each
+  /// acked heartbeat and fences itself when it runs out (node/README.md);
+  /// 0 (a 1.2 coordinator): the node keeps its own --missed-heartbeats.
+  uint32_t missed_heartbeats = 0;
+  MSGPACK_DEFINE_MAP(accepted, reason, node_epoch, heartbeat_interval_ms, missed_heartbeats)
 };
 
 /// node -> coordinator, every heartbeat interval.
@@ -139,7 +144,11 @@ struct heartbeat {
   uint64_t seq = 0;
   uint64_t sent_at_us = 0;
   std::vector<instance_status> instances;
-  MSGPACK_DEFINE_MAP(node_name, epoch, seq, sent_at_us, instances)
+  /// since 1.3: `instances` is the node's full list (it may be empty); false:
+  /// a lazy heartbeat whose list says nothing (a 1.2 node's non-empty list is
+  /// always full).
+  bool full_list = false;
+  MSGPACK_DEFINE_MAP(node_name, epoch, seq, sent_at_us, instances, full_list)
 };
 
 /// coordinator -> node: answer to an accepted heartbeat.

@@ -32,7 +32,9 @@ inline bool operator!=(protocol_version a, protocol_version b) { return !(a == b
 /// 1.0: initial message set.
 /// 1.1: node_register gained `agent_version`.
 /// 1.2: command_kind::update_spec.
-constexpr protocol_version current_version{1, 2};
+/// 1.3: register_ack.missed_heartbeats (the whole detection policy),
+///      heartbeat.full_list.
+constexpr protocol_version current_version{1, 3};
 
 /// True when a frame of version `v` can be understood by this build (same major).
 constexpr bool is_compatible(protocol_version v) {

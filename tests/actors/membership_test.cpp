@@ -35,6 +35,7 @@ TEST_F(membership_test, registration_gives_increasing_epochs_and_the_interval) {
   EXPECT_EQ(a.node_epoch, 10u);
   EXPECT_EQ(b.node_epoch, 11u);
   EXPECT_EQ(a.heartbeat_interval_ms, 100u);
+  EXPECT_EQ(a.missed_heartbeats, 3u);  // the whole detection policy (1.3)
   ASSERT_EQ(table.members().size(), 2u);
   auto& m = table.members().at("b");
   EXPECT_EQ(m.fault_domain, 2u);
@@ -103,6 +104,40 @@ TEST_F(membership_test, heartbeat_updates_instances_and_peer) {
   EXPECT_EQ(m.peer, "p2");
   ASSERT_EQ(m.instances.size(), 1u);
   EXPECT_EQ(m.instances[0].state, "ReadyRole");
+}
+
+// Issue 10: `fabricctl nodes` showed 0 instances on every node because each
+// lazy heartbeat's empty list replaced the node's list.
+TEST_F(membership_test, a_lazy_heartbeats_empty_list_keeps_the_instances) {
+  auto e = table.on_register(reg("a"), "p", {1, 3}, t0).node_epoch;
+  auto full = hb("a", e, 1);
+  full.instances = {{"tw.Web_IN_0", "ReadyRole", "v1", "127.0.0.1:9000"},
+                    {"tw.Web_IN_1", "ReadyRole", "v1", "127.0.0.1:9001"}};
+  full.full_list = true;
+  ASSERT_EQ(table.on_heartbeat(full, "p", t0 + 100ms), heartbeat_verdict::accepted);
+  for (uint64_t seq = 2; seq <= 5; ++seq)  // lazy: empty, not the full list
+    ASSERT_EQ(table.on_heartbeat(hb("a", e, seq), "p", t0 + seq * 100ms),
+              heartbeat_verdict::accepted);
+  EXPECT_EQ(table.members().at("a").instances.size(), 2u);
+  EXPECT_EQ(table.members().at("a").last_seq, 5u);
+
+  // A full list replaces it, even an empty one (everything was removed).
+  auto fewer = hb("a", e, 6);
+  fewer.instances = {full.instances[1]};
+  fewer.full_list = true;
+  table.on_heartbeat(fewer, "p", t0 + 600ms);
+  ASSERT_EQ(table.members().at("a").instances.size(), 1u);
+  EXPECT_EQ(table.members().at("a").instances[0].instance_name, "tw.Web_IN_1");
+  auto none = hb("a", e, 7);
+  none.full_list = true;
+  table.on_heartbeat(none, "p", t0 + 700ms);
+  EXPECT_TRUE(table.members().at("a").instances.empty());
+
+  // A 1.2 node does not set full_list: its non-empty lists are full ones.
+  auto old = hb("a", e, 8);
+  old.instances = {full.instances[0]};
+  table.on_heartbeat(old, "p", t0 + 800ms);
+  EXPECT_EQ(table.members().at("a").instances.size(), 1u);
 }
 
 } // namespace

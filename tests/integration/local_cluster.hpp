@@ -7,9 +7,16 @@
 //
 // A test fixture derives from local_cluster and may change the knobs before
 // it starts processes: `phase_ms` (instance phase durations), `node_capacity`,
-// `coordinator_extra` / `node_extra` (more flags). Heartbeats are 100 ms and a
-// node is declared down after 3 missed ones. Waits are bounded polls
-// (process_harness.hpp). Link PkgConfig::HTTPLIB and nlohmann_json.
+// the detection policy (`heartbeat_ms`, `missed_heartbeats`: given to the
+// coordinator AND to every node, so a node's own lease is as tolerant as the
+// coordinator's detection even before its first register_ack, which hands
+// the coordinator's policy over anyway), healing (`heal_delay_ms`,
+// `restart_grace_ms`), `coordinator_extra` / `node_extra` (more flags).
+// Defaults: heartbeats every 100 ms, down after 3 missed ones, healing at
+// detection (heal delay 0, the binary's default is 30 s), the binary's
+// restart grace. Waits are bounded polls (process_harness.hpp). Link
+// PkgConfig::HTTPLIB and nlohmann_json. The one fixture of the real-process
+// tests (tests/integration, tests/coordinator, tests/monitoring, tests/node).
 
 #include <gtest/gtest.h>
 
@@ -34,6 +41,38 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+/// The detection policy of a real-process test. It goes to the coordinator
+/// AND to every node (the node's own flags hold until the first register_ack
+/// hands over the coordinator's): one place, so no fixture sets it on one side
+/// only. Tolerant by default: a loaded 2-core machine stalls processes for
+/// hundreds of ms; a test that kills nodes may make it faster.
+struct detection_policy {
+  int heartbeat_ms = 100;
+  int missed_heartbeats = 3;
+  std::vector<std::string> flags() const {
+    return {"--heartbeat-ms", std::to_string(heartbeat_ms), "--missed-heartbeats",
+            std::to_string(missed_heartbeats)};
+  }
+};
+
+/// fabric-node's flags for a test node (data under `data_dir`, instance ports
+/// on 127.0.0.1), then `extra`.
+inline std::vector<std::string> node_flags(const std::string& coordinator_endpoint,
+                                           const std::string& name, int fault_domain,
+                                           const std::string& data_dir,
+                                           const detection_policy& detection,
+                                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"--coordinator", coordinator_endpoint,
+                                "--fault-domain", std::to_string(fault_domain),
+                                "--name",         name,
+                                "--data-dir",     data_dir,
+                                "--instance-host", "127.0.0.1"};
+  for (auto& f : detection.flags())
+    args.push_back(f);
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 struct local_cluster : ::testing::Test {
   explicit local_cluster(const std::string& prefix = "fabric-it") : dir(temp_dir(prefix)) {}
 
@@ -55,6 +94,11 @@ struct local_cluster : ::testing::Test {
   /// process for a few hundred ms, which would look like a node loss).
   int heartbeat_ms = 100;
   int missed_heartbeats = 3;
+  /// --heal-delay-ms: 0 heals a down node's instances at detection (what most
+  /// tests want); the safety tests set it.
+  int heal_delay_ms = 0;
+  /// --restart-grace-ms; < 0: the binary's default.
+  int restart_grace_ms = -1;
   std::vector<std::string> coordinator_extra;
   std::vector<std::string> node_extra;
 
@@ -73,13 +117,18 @@ struct local_cluster : ::testing::Test {
 
   /// Starts (or restarts, on the same data dir) the coordinator and waits
   /// for its API. Fatal failure when it does not come up.
+  detection_policy detection() const { return {heartbeat_ms, missed_heartbeats}; }
+
   void start_coordinator() {
     std::vector<std::string> args{"--nodes-listen",      nodes_endpoint,
                                   "--api-listen",        "127.0.0.1:" + std::to_string(api_port),
                                   "--data-dir",          dir + "/coordinator",
-                                  "--heartbeat-ms",      std::to_string(heartbeat_ms),
-                                  "--missed-heartbeats", std::to_string(missed_heartbeats),
-                                  "--phase-ms",          phase_ms};
+                                  "--phase-ms",          phase_ms,
+                                  "--heal-delay-ms",     std::to_string(heal_delay_ms)};
+    for (auto& f : detection().flags())
+      args.push_back(f);
+    if (restart_grace_ms >= 0)
+      args.insert(args.end(), {"--restart-grace-ms", std::to_string(restart_grace_ms)});
     args.insert(args.end(), coordinator_extra.begin(), coordinator_extra.end());
     coordinator =
       child_process::spawn(bin_dir + "/fabric-coordinator", args, dir + "/coordinator.log");
@@ -89,13 +138,8 @@ struct local_cluster : ::testing::Test {
 
   /// Starts (or restarts) node `name` in fault domain `fd`; data under dir/name.
   void start_node(const std::string& name, int fd) {
-    std::vector<std::string> args{"--coordinator", nodes_endpoint,
-                                  "--fault-domain", std::to_string(fd),
-                                  "--name",         name,
-                                  "--data-dir",     dir + "/" + name,
-                                  "--heartbeat-ms", std::to_string(heartbeat_ms),
-                                  "--capacity",     std::to_string(node_capacity),
-                                  "--instance-host", "127.0.0.1"};
+    auto args = node_flags(nodes_endpoint, name, fd, dir + "/" + name, detection(),
+                           {"--capacity", std::to_string(node_capacity)});
     args.insert(args.end(), node_extra.begin(), node_extra.end());
     nodes[name] = child_process::spawn(bin_dir + "/fabric-node", args, dir + "/" + name + ".log");
   }

@@ -11,7 +11,7 @@
 #include <zmq.hpp>
 
 #include "protocol/codec.hpp"
-#include "tests/integration/process_harness.hpp"
+#include "tests/integration/local_cluster.hpp"
 
 namespace fabric {
 namespace {
@@ -20,46 +20,14 @@ using namespace std::chrono_literals;
 using testing::child_process;
 using testing::wait_until;
 
-const std::string bin_dir = FABRIC_BIN_DIR;
-
-struct cluster : ::testing::Test {
-  std::string dir = testing::temp_dir("fabric-membership");
-  int zmq_port = testing::free_tcp_port();
-  int api_port = testing::free_tcp_port();
-  std::string nodes_endpoint = "tcp://127.0.0.1:" + std::to_string(zmq_port);
-  child_process coordinator;
-  std::map<std::string, child_process> nodes;
-
-  void TearDown() override {
-    nodes.clear();
-    coordinator.kill_and_wait();
-    if (!HasFailure())
-      std::filesystem::remove_all(dir);  // logs stay behind for a failed test
-  }
+/// The shared real-process fixture (local_cluster.hpp): 100 ms heartbeats,
+/// down after 3 missed ones, on both sides.
+struct cluster : testing::local_cluster {
+  cluster() : local_cluster("fabric-membership") {}
 
   void start_coordinator(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--nodes-listen", nodes_endpoint, "--api-listen",
-                                  "127.0.0.1:" + std::to_string(api_port), "--data-dir",
-                                  dir + "/coordinator", "--heartbeat-ms", "100",
-                                  "--missed-heartbeats", "3"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    coordinator = child_process::spawn(bin_dir + "/fabric-coordinator", args,
-                                       dir + "/coordinator.log");
-    ASSERT_TRUE(testing::wait_http_ready("127.0.0.1", api_port, "/fabric/v1/nodes"))
-      << "coordinator did not serve its API; see " << dir << "/coordinator.log";
-  }
-
-  void start_node(const std::string& name, int fault_domain) {
-    nodes[name] = child_process::spawn(
-      bin_dir + "/fabric-node",
-      {"--coordinator", nodes_endpoint, "--fault-domain", std::to_string(fault_domain), "--name",
-       name, "--data-dir", dir + "/" + name, "--heartbeat-ms", "100"},
-      dir + "/" + name + ".log");
-  }
-
-  nlohmann::json get(const std::string& path) {
-    auto j = testing::get_json("127.0.0.1", api_port, path);
-    return j ? *j : nlohmann::json{};
+    coordinator_extra = std::move(extra);
+    local_cluster::start_coordinator();
   }
 
   /// The node's entry in GET /fabric/v1/nodes (null when absent).

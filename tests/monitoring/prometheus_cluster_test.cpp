@@ -25,7 +25,7 @@
 #include <zmq.hpp>
 
 #include "monitoring/metric_names.hpp"
-#include "tests/integration/process_harness.hpp"
+#include "tests/integration/local_cluster.hpp"
 
 namespace fabric {
 namespace {
@@ -75,6 +75,8 @@ struct cluster : ::testing::Test {
   std::string url = "http://127.0.0.1:" + std::to_string(api_port);
   child_process coordinator;
   std::map<std::string, child_process> nodes;
+  /// 10 missed heartbeats (1 s), on both sides (local_cluster.hpp).
+  testing::detection_policy detection{100, 10};
   child_process prometheus;
   int prom_port = 0;
   int calls_ = 0;
@@ -95,9 +97,13 @@ struct cluster : ::testing::Test {
       // 10 missed heartbeats (1 s): a loaded CI machine can stall a process for a
       // few hundred ms, and a node that hears nothing for its timeout fences its
       // instances (a capacity dip that is not the walk's).
-      "--data-dir", dir + "/coordinator", "--heartbeat-ms", "100", "--missed-heartbeats", "10",
+      "--data-dir", dir + "/coordinator", "--heartbeat-ms", std::to_string(detection.heartbeat_ms),
+      "--missed-heartbeats", std::to_string(detection.missed_heartbeats),
       // Long enough phases that each UD's dip lasts several metric refreshes.
       "--phase-ms", "create_vm=300,start_vm=300,start_role=400",
+      // The killed node's instances are healed at detection (the scenario
+      // reads the replacement counter); the binary waits 30 s by default.
+      "--heal-delay-ms", "0",
       "--metrics-listen", "127.0.0.1:" + std::to_string(coordinator_metrics)};
     args.insert(args.end(), extra.begin(), extra.end());
     coordinator = child_process::spawn(bin_dir + "/fabric-coordinator", args,
@@ -110,11 +116,9 @@ struct cluster : ::testing::Test {
     node_metrics[name] = testing::free_tcp_port();
     nodes[name] = child_process::spawn(
       bin_dir + "/fabric-node",
-      {"--coordinator", nodes_endpoint, "--fault-domain", std::to_string(fd), "--name", name,
-       "--data-dir", dir + "/" + name, "--heartbeat-ms", "100", "--missed-heartbeats", "10",
-       "--instance-host", "127.0.0.1",
-       "--metrics-listen", "127.0.0.1:" + std::to_string(node_metrics[name]),
-       "--metrics-refresh-ms", "250"},
+      testing::node_flags(nodes_endpoint, name, fd, dir + "/" + name, detection,
+                          {"--metrics-listen", "127.0.0.1:" + std::to_string(node_metrics[name]),
+                           "--metrics-refresh-ms", "250"}),
       dir + "/" + name + ".log");
   }
 

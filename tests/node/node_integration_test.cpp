@@ -17,7 +17,7 @@
 
 #include "images/image_store.hpp"
 #include "protocol/codec.hpp"
-#include "tests/integration/process_harness.hpp"
+#include "tests/integration/local_cluster.hpp"
 #include "transport/zmq_transport.hpp"
 
 namespace fabric {
@@ -205,11 +205,12 @@ struct node_process : ::testing::Test {
   }
 
   void start_node() {
-    node = child_process::spawn(bin_dir + "/fabric-node",
-                                {"--coordinator", coord->endpoint(), "--fault-domain", "1",
-                                 "--name", "node-a", "--data-dir", dir + "/node-a",
-                                 "--heartbeat-ms", "100", "--missed-heartbeats", "3"},
-                                dir + "/node-a.log");
+    // The fake coordinator's register_ack carries no missed_heartbeats (a 1.2
+    // coordinator): the node keeps the policy given here (local_cluster.hpp).
+    node = child_process::spawn(
+      bin_dir + "/fabric-node",
+      testing::node_flags(coord->endpoint(), "node-a", 1, dir + "/node-a", {100, 3}),
+      dir + "/node-a.log");
   }
 
   std::size_t wait_registers(std::size_t n) {

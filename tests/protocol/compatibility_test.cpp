@@ -81,5 +81,57 @@ TEST(protocol_compatibility, this_builds_node_register_decodes_in_a_1_0_reader) 
   EXPECT_EQ(old->fault_domain, 2u);
 }
 
+// register_ack and heartbeat as 1.2 defined them (1.3 added
+// register_ack.missed_heartbeats and heartbeat.full_list).
+struct register_ack_v1_2 {
+  static constexpr uint16_t type_id = 2;
+  bool accepted = false;
+  std::string reason;
+  uint64_t node_epoch = 0;
+  uint32_t heartbeat_interval_ms = 0;
+  MSGPACK_DEFINE_MAP(accepted, reason, node_epoch, heartbeat_interval_ms)
+};
+
+struct heartbeat_v1_2 {
+  static constexpr uint16_t type_id = 3;
+  std::string node_name;
+  uint64_t epoch = 0;
+  uint64_t seq = 0;
+  uint64_t sent_at_us = 0;
+  std::vector<instance_status> instances;
+  MSGPACK_DEFINE_MAP(node_name, epoch, seq, sent_at_us, instances)
+};
+
+TEST(protocol_compatibility, a_1_2_register_ack_leaves_missed_heartbeats_at_0) {
+  auto out = decode(encode(register_ack_v1_2{true, "", 7, 250}, 1, protocol_version{1, 2}));
+  ASSERT_TRUE(out.ok()) << out.err().message;
+  auto& ack = std::get<register_ack>(out->message);
+  EXPECT_EQ(ack.node_epoch, 7u);
+  EXPECT_EQ(ack.heartbeat_interval_ms, 250u);
+  EXPECT_EQ(ack.missed_heartbeats, 0u);  // the node keeps its own (node/session.hpp)
+}
+
+TEST(protocol_compatibility, the_1_3_fields_are_ignored_by_a_1_2_reader) {
+  register_ack ack{true, "", 8, 100};
+  ack.missed_heartbeats = 10;
+  auto env = decode_envelope(encode(ack));
+  ASSERT_TRUE(env.ok());
+  auto old_ack = decode_payload<register_ack_v1_2>(env->payload);
+  ASSERT_TRUE(old_ack.ok()) << old_ack.err().message;
+  EXPECT_EQ(old_ack->node_epoch, 8u);
+  heartbeat hb{"n", 8, 3, 99, {{"tw.Web_IN_0", "ReadyRole", "v1", ""}}};
+  hb.full_list = true;
+  auto henv = decode_envelope(encode(hb));
+  ASSERT_TRUE(henv.ok());
+  auto old_hb = decode_payload<heartbeat_v1_2>(henv->payload);
+  ASSERT_TRUE(old_hb.ok()) << old_hb.err().message;
+  EXPECT_EQ(old_hb->instances.size(), 1u);
+  // And a 1.2 heartbeat here: not flagged full (membership.hpp takes a
+  // non-empty list as full).
+  auto back = decode(encode(heartbeat_v1_2{"n", 8, 4, 100, {}}, 2, protocol_version{1, 2}));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(std::get<heartbeat>(back->message).full_list);
+}
+
 } // namespace
 } // namespace fabric::protocol
