@@ -41,6 +41,7 @@
 
 #include "coordinator/reconcile.hpp"
 #include "model/edit.hpp"
+#include "model/limits.hpp"
 #include "model/result.hpp"
 #include "model/upgrade_planner.hpp"
 #include "protocol/messages.hpp"
@@ -113,6 +114,8 @@ struct controller_config {
   std::chrono::milliseconds upgrade_timeout = std::chrono::minutes(30);
   model::timeout_action upgrade_on_timeout = model::timeout_action::proceed;
   std::chrono::milliseconds upgrade_domain_wait{0};
+  /// Instance counts one request may ask for (coordinator/request_limits.hpp).
+  model::count_limits limits;
 };
 
 /// A node as the controller sees it.

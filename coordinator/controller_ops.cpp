@@ -7,6 +7,7 @@
 
 #include "coordinator/controller.hpp"
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/request_limits.hpp"
 #include "model/placement.hpp"
 #include "model/service_model_parser.hpp"
 
@@ -74,6 +75,8 @@ api_result deploy(controller& c, operation& op, const operation_request& req) {
     return bad(cfg.err().to_string());
   if (auto st = model::validate_pair(*def, *cfg); !st)
     return bad(st.err().to_string());
+  if (auto refused = refuse_over_limits(c, *cfg, true))
+    return *refused;
   auto image = j["image"].get<std::string>();
   std::optional<std::string> digest;
   if (c.images())

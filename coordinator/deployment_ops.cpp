@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/request_limits.hpp"
 #include "model/change_validation.hpp"
 #include "model/disk_rule.hpp"
 #include "model/placement.hpp"
@@ -354,6 +355,8 @@ api_result change_configuration(controller& c, operation& op, const operation_re
     return bad(cfg.err().to_string());
   if (auto st = model::validate_pair(d.definition, *cfg); !st)
     return bad(st.err().to_string());
+  if (auto refused = refuse_over_limits(c, *cfg, false))
+    return *refused;
   // Everything on a copy first: nothing changes unless every step can be done.
   model::set_configuration edit{req.service, t->in_slot, *cfg, live_fault_domains(c)};
   auto copy = c.model();
@@ -469,6 +472,8 @@ api_result redeploy(controller& c, operation& op, const operation_request& req) 
   }
   if (auto st = model::validate_pair(def, cfg); !st)
     return bad(st.err().to_string());
+  if (auto refused = refuse_over_limits(c, cfg, true))
+    return *refused;
   auto digest = old.package;
   auto version = old.version;
   if (j.contains("image")) {

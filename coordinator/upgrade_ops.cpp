@@ -7,6 +7,7 @@
 
 #include "coordinator/controller.hpp"
 #include "coordinator/image_catalog.hpp"
+#include "coordinator/request_limits.hpp"
 #include "model/change_validation.hpp"
 #include "model/service_model_parser.hpp"
 
@@ -201,6 +202,8 @@ api_result upgrade(controller& c, operation& op, const operation_request& req) {
       return bad(cfg.err().to_string());
     if (auto st = model::validate_pair(*def, *cfg); !st)
       return bad(st.err().to_string());
+    if (auto refused = refuse_over_limits(c, *cfg, false))
+      return *refused;
     auto report = model::validate_change(d->definition, d->configuration, *def, *cfg, r.force);
     auto& v = report.verdict(model::update_path::in_place);
     if (!v.allowed) {
