@@ -108,7 +108,9 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   caf::actor_system sys{cfg};
 
-  auto dealer = transport::zmq_transport::connect_dealer(zmq_ctx, coordinator);
+  auto dealer = transport::zmq_transport::connect_dealer(
+    zmq_ctx, coordinator,
+    static_cast<std::int64_t>(protocol::decode_limits{}.max_frame_bytes));
   if (!dealer) {
     spdlog::error("{}", dealer.err().message);
     return 1;
