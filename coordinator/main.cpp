@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   int upgrade_domain_wait_ms = 0;
   std::string upgrade_on_timeout = "proceed";
   std::string subscription_id = sm_server::default_subscription_id;
+  model::count_limits ccfg_limits;
   app.add_option("--nodes-listen", nodes_listen, "ZeroMQ endpoint for nodes, tcp://HOST:PORT")
     ->required();
   app.add_option("--api-listen", api_listen, "HTTP API address, HOST:PORT")->required();
@@ -111,6 +112,12 @@ int main(int argc, char** argv) {
   app.add_option("--upgrade-on-timeout", upgrade_on_timeout,
                  "in-place upgrade: pause, roll_back or proceed when an instance times out")
     ->check(CLI::IsMember({"pause", "roll_back", "proceed"}));
+  app.add_option("--max-role-instances", ccfg_limits.max_role_instances,
+                 "most instances one role may have (default 10000); more is a 400")
+    ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-deployment-instances", ccfg_limits.max_deployment_instances,
+                 "most instances one deployment may have (default 20000); more is a 400")
+    ->check(CLI::Range(1, 1000000));
   app.add_option("--seed", seed, "seed of the reboot-quirk RNG (default: from the clock)");
   app.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics on HOST:PORT/metrics (port 0: any free port)");
@@ -143,6 +150,7 @@ int main(int argc, char** argv) {
   ccfg.upgrade_timeout
     = std::chrono::milliseconds(static_cast<int64_t>(upgrade_timeout_s * 1000));
   ccfg.upgrade_domain_wait = std::chrono::milliseconds(upgrade_domain_wait_ms);
+  ccfg.limits = ccfg_limits;
   ccfg.upgrade_on_timeout = upgrade_on_timeout == "pause"       ? model::timeout_action::pause
                             : upgrade_on_timeout == "roll_back" ? model::timeout_action::roll_back
                                                                 : model::timeout_action::proceed;
@@ -201,7 +209,10 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   caf::actor_system sys{cfg};
 
-  auto router = transport::zmq_transport::bind_router(zmq_ctx, nodes_listen);
+  // A frame over --max-frame-bytes drops its sender's connection before it
+  // is read (transport/zmq_transport.hpp).
+  auto router = transport::zmq_transport::bind_router(zmq_ctx, nodes_listen,
+                                                      static_cast<std::int64_t>(max_frame));
   if (!router) {
     spdlog::error("{}", router.err().message);
     return 1;
