@@ -1,5 +1,8 @@
 #include "model/limits.hpp"
 
+#include <cctype>
+#include <utility>
+
 namespace fabric::model {
 
 namespace {
@@ -34,6 +37,34 @@ count_check check_instance_counts(const service_configuration& cfg, const count_
                   + " instances but the live nodes can host at most " + std::to_string(*capacity)
                   + " instances in all");
   return {};
+}
+
+std::string text_field_error(const std::string& field, std::string_view value,
+                             std::size_t max_chars) {
+  if (value.size() <= max_chars)
+    return {};  // never more characters than bytes
+  std::size_t chars = 0;
+  for (unsigned char c : value)
+    if ((c & 0xC0) != 0x80)
+      ++chars;
+  if (chars <= max_chars)
+    return {};
+  return field + " has " + std::to_string(chars) + " characters; at most "
+         + std::to_string(max_chars) + " are allowed";
+}
+
+std::uint64_t os_disk_quota_mb(const std::string& vm_size) {
+  static const std::pair<const char*, std::uint64_t> sizes[] = {
+    {"extrasmall", 20}, {"small", 225}, {"medium", 490}, {"large", 1000}, {"extralarge", 2040},
+    {"a5", 490},        {"a6", 1000},   {"a7", 2040},    {"a8", 1817},    {"a9", 1817},
+    {"a10", 1817},      {"a11", 1817}};
+  std::string lower;
+  for (char c : vm_size)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& [name, mb] : sizes)
+    if (lower == name)
+      return mb;
+  return 225;
 }
 
 } // namespace fabric::model

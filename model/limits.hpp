@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "model/result.hpp"
 #include "model/service_configuration.hpp"
@@ -49,5 +50,27 @@ struct count_check {
 /// document order, then the deployment, then the capacity.
 count_check check_instance_counts(const service_configuration& cfg, const count_limits& limits,
                                   std::optional<std::int64_t> cluster_capacity = std::nullopt);
+
+/// Lengths of free-text fields, in characters (UTF-8 code points), as the
+/// Service Management API documents them: a label at most 100, a
+/// description at most 1024; a location (a region name) at most 100 (issue
+/// 14: a 60 MB Description was accepted and journaled on every change).
+constexpr std::size_t max_label_chars = 100;
+constexpr std::size_t max_description_chars = 1024;
+constexpr std::size_t max_location_chars = 100;
+
+/// Empty when `value` has at most `max_chars` characters; else "<field> has
+/// N characters; at most M are allowed". Invalid UTF-8 counts bytes.
+std::string text_field_error(const std::string& field, std::string_view value,
+                             std::size_t max_chars);
+
+/// The quota of an instance's OS disk layer (its writes over the shared base
+/// image) in MB, from the role's vmsize: the classic Cloud Services sizes'
+/// local disk allowance, one MB here per GB there (a simulated instance
+/// cannot fill a host): ExtraSmall 20, Small 225, Medium 490, Large 1000,
+/// ExtraLarge 2040, A5 490, A6 1000, A7 2040, A8/A9 1817, A10/A11 1817 (the
+/// Azure sizes table of 2015). Any other size (names are matched without
+/// case) gets Small's 225.
+std::uint64_t os_disk_quota_mb(const std::string& vm_size);
 
 } // namespace fabric::model

@@ -32,7 +32,8 @@ inline bool operator!=(protocol_version a, protocol_version b) { return !(a == b
 /// 1.0: initial message set.
 /// 1.1: node_register gained `agent_version`.
 /// 1.2: command_kind::update_spec.
-constexpr protocol_version current_version{1, 2};
+/// 1.3: instance_spec gained `os_disk_mb`.
+constexpr protocol_version current_version{1, 3};
 
 /// True when a frame of version `v` can be understood by this build (same major).
 constexpr bool is_compatible(protocol_version v) {

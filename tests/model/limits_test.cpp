@@ -78,5 +78,16 @@ TEST(limits_test, int_max_counts_in_every_role_do_not_overflow_the_sum) {
   EXPECT_EQ(c.violation, count_violation::deployment_limit);
 }
 
+TEST(limits_test, text_fields_count_characters_not_bytes) {
+  EXPECT_EQ(text_field_error("label", std::string(100, 'x'), max_label_chars), "");
+  EXPECT_EQ(text_field_error("label", std::string(101, 'x'), max_label_chars),
+            "label has 101 characters; at most 100 are allowed");
+  std::string two_byte;
+  for (int i = 0; i < 100; ++i)
+    two_byte += "\xc3\xab";
+  EXPECT_EQ(text_field_error("label", two_byte, max_label_chars), "");
+  EXPECT_NE(text_field_error("label", two_byte + "x", max_label_chars), "");
+}
+
 } // namespace
 } // namespace fabric::model

@@ -253,7 +253,7 @@ TEST(protocol_codec, other_major_version_is_refused) {
   auto out = decode(frame, {}, &why);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(why, decode_failure::unsupported_version);
-  EXPECT_EQ(out.err().message, "unsupported protocol version 2.0 (this build speaks 1.2)");
+  EXPECT_EQ(out.err().message, "unsupported protocol version 2.0 (this build speaks 1.3)");
 }
 
 TEST(protocol_codec, envelope_with_extra_elements_is_accepted) {
