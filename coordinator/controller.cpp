@@ -1,5 +1,7 @@
 #include "coordinator/controller.hpp"
 
+#include <tuple>
+
 #include <spdlog/spdlog.h>
 
 #include "coordinator/image_catalog.hpp"
@@ -451,6 +453,12 @@ api_result controller::create_service(const std::string& body) {
   e.label = str("label");
   e.description = str("description");
   e.location = str("location");
+  for (auto [field, value, max] :
+       {std::tuple{"label", &e.label, model::max_label_chars},
+        std::tuple{"description", &e.description, model::max_description_chars},
+        std::tuple{"location", &e.location, model::max_location_chars}})
+    if (auto why = model::text_field_error(field, *value, max); !why.empty())
+      return api_error(400, "BadRequest", why);
   if (auto st = commit(e); !st)
     return api_error(500, "InternalError", st.err().to_string());
   return {201, get_service(name).body};

@@ -122,6 +122,8 @@ api_result deploy(controller& c, operation& op, const operation_request& req) {
   model::deployment d;
   d.name = name;
   d.label = str_member(j, "label");
+  if (auto why = model::text_field_error("label", d.label, model::max_label_chars); !why.empty())
+    return bad(why);
   d.package = *digest;
   d.version = version;
   d.in_slot = *s;

@@ -77,6 +77,16 @@ struct request_limits_test : ::testing::Test {
     return ctl->start_operation("deploy", {"svc", "production", body.dump()});
   }
 
+  /// Every node accepts every command; started instances report ReadyRole.
+  void nodes_run(const std::vector<outbound_command>& cmds) {
+    for (auto& c : cmds) {
+      ctl->on_command_result(c.peer, {c.command.command_id, true, ""});
+      if (c.command.kind != protocol::command_kind::remove)
+        ctl->on_report(c.peer, {c.command.instance.name, "ReadyRole", c.command.instance.version,
+                                "127.0.0.1:1"});
+    }
+  }
+
   void expect_refused(const api_result& res, int status, const std::string& code,
                       const std::string& part) {
     EXPECT_EQ(res.status, status) << res.body.dump();
@@ -104,7 +114,7 @@ TEST_F(request_limits_test, deploy_over_the_live_capacity_is_refused_before_buil
 
 TEST_F(request_limits_test, scale_change_configuration_redeploy_and_upgrade_over_the_limit_are_400s) {
   ASSERT_EQ(deploy(4).status, 202);
-  (void) ctl->take_outbound();
+  nodes_run(ctl->take_outbound());  // the deploy completes: nothing else is in progress
   auto before = store.model().revision;
   expect_refused(ctl->start_operation("change_configuration", {"svc", "production", cscfg(1000000000)}),
                  400, "LimitExceeded", "'Web' asks for 1000000000");
@@ -123,6 +133,29 @@ TEST_F(request_limits_test, scale_change_configuration_redeploy_and_upgrade_over
   EXPECT_TRUE(ctl->take_outbound().empty());
   // Within the limits a scale still works.
   EXPECT_EQ(ctl->start_operation("change_configuration", {"svc", "production", cscfg(6)}).status, 202);
+}
+
+TEST_F(request_limits_test, long_labels_descriptions_and_locations_are_400s_and_change_nothing) {
+  auto before = store.model().revision;
+  for (auto [field, max] :
+       {std::pair{"label", 100}, std::pair{"description", 1024}, std::pair{"location", 100}}) {
+    nlohmann::json body{{"name", "s2"}};
+    body[field] = std::string(static_cast<std::size_t>(max) + 1, 'x');
+    expect_refused(ctl->create_service(body.dump()), 400, "BadRequest",
+                   std::string(field) + " has " + std::to_string(max + 1) + " characters");
+    body[field] = std::string(static_cast<std::size_t>(max), 'x');
+    body["name"] = std::string("ok-") + field;
+    EXPECT_EQ(ctl->create_service(body.dump()).status, 201) << field;
+  }
+  // A 60 MB description (issue 14) is refused the same way.
+  expect_refused(ctl->create_service(nlohmann::json{{"name", "s3"}, {"description", std::string(60 << 20, 'd')}}.dump()),
+                 400, "BadRequest", "at most 1024");
+  EXPECT_EQ(store.model().revision, before + 3);
+  // 100 two-byte characters are 100 characters.
+  std::string label;
+  for (int i = 0; i < 100; ++i)
+    label += "\xc3\xab";
+  EXPECT_EQ(ctl->create_service(nlohmann::json{{"name", "s4"}, {"label", label}}.dump()).status, 201);
 }
 
 } // namespace
