@@ -8,6 +8,7 @@
 
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
+#include "model/xml_text.hpp"
 
 namespace fabric::cli {
 
@@ -39,6 +40,21 @@ bool read_whole_file(const std::string& path, std::string& out) {
   std::stringstream ss;
   ss << in.rdbuf();
   out = ss.str();
+  return true;
+}
+
+bool read_model_file(const std::string& path, std::string& out) {
+  std::string bytes;
+  if (!read_whole_file(path, bytes)) {
+    std::cerr << "fabricctl: cannot read " << path << "\n";
+    return false;
+  }
+  auto text = model::decode_xml_text(bytes, path);
+  if (!text) {
+    std::cerr << "fabricctl: " << text.err().to_string() << "\n";
+    return false;
+  }
+  out = model::declare_utf8(std::move(text->utf8));
   return true;
 }
 

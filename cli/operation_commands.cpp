@@ -226,8 +226,7 @@ void add_operation_commands(CLI::App& app, int& exit_code) {
       if (path->empty())
         continue;
       std::string content;
-      if (!read_whole_file(*path, content)) {
-        std::cerr << "fabricctl: cannot read " << *path << "\n";
+      if (!read_model_file(*path, content)) {  // UTF-8 text, also from UTF-16 files
         exit_code = exit_bad_input;
         return;
       }
