@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/essential.hpp"
 #include "actors/stop_signals.hpp"
 #include "coordinator/api_server.hpp"
 #include "coordinator/controller_actor.hpp"
@@ -64,9 +65,7 @@ bool parse_phases(const std::string& s, std::map<std::string, uint32_t>& out) {
   return true;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using namespace fabric;
   CLI::App app{"fabric-coordinator: the fabric controller"};
   std::string nodes_listen;
@@ -286,8 +285,13 @@ int main(int argc, char** argv) {
   smcfg.seed = seed;
   sm_server::sm_facade sm{sys, controller, packages, &images, smcfg};
   sm.add_routes(api.server());
+  // One of these dying takes the process down (exit 70), never a zombie.
+  auto watcher = actors::watch_essential(sys, {{"controller", controller},
+                                               {"membership", membership},
+                                               {"image_server", image_server},
+                                               {"metrics_refresher", refresher}});
   auto stop_actors = [&] {
-    for (auto& a : {membership, controller, image_server, refresher})
+    for (auto& a : {watcher, membership, controller, image_server, refresher})
       if (a)
         caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
@@ -307,4 +311,16 @@ int main(int argc, char** argv) {
   stop_actors();
   sys.await_all_actors_done();
   return 0;
+}
+
+} // namespace
+
+// No exception ends in std::terminate: a message and exit status 1.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    spdlog::critical("fabric-coordinator: {}", e.what());
+    return 1;
+  }
 }
