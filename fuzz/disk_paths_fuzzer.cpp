@@ -8,7 +8,7 @@
 // Properties: no crash, no UB, no leak; nothing outside the instance's
 // directory changes (a sentinel directory beside the data directory stays
 // empty, the shared base image still verifies); the local storage never
-// holds more than its quota.
+// holds more than its quota, nor the OS disk's layer more than its own.
 
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +43,7 @@ struct fixture {
     disk::image_store images(data);
     digest = images.import_directory(src).value();
     disk::instance_disk_spec spec{"Web_IN_0", digest, {{"scratch", 1}}};
+    spec.os_quota_mb = 1;
     disks.emplace(std::move(disk::instance_disks::open_or_create(data, spec).value()));
   }
   ~fixture() {
@@ -118,6 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto used = local->used_bytes();
   fuzz::fuzz_check(!used || *used <= local->quota_bytes(), "local storage over its quota");
+  auto layer = os.layer_bytes();
+  fuzz::fuzz_check(!layer || *layer <= os.quota_mb() * 1024 * 1024, "OS disk layer over its quota");
   fuzz::fuzz_check(fs::is_empty(f.root / "outside"), "a write escaped the instance's directory");
   disk::image_store images(f.root / "data");
   fuzz::fuzz_check(images.verify(f.digest).ok(), "the shared base image changed");
