@@ -45,8 +45,8 @@ void add_package_commands(CLI::App& app, int& exit_code) {
   create->add_option("--csdef", ca->csdef, "service definition file")->required();
   create->add_option("--image", ca->image, "base image name (fabricctl image upload)")->required();
   create->add_option("--output-file", ca->output_file,
-                     "also write the package document to this file (usable as a local "
-                     "PackageUrl)");
+                     "also write the package document to this file (servable over "
+                     "http(s) as a PackageUrl)");
   create->callback([client, json_out, ca, &exit_code] {
     std::string csdef;
     if (!read_model_file(ca->csdef, csdef)) {  // UTF-8 text, also from UTF-16 files
