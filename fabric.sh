@@ -21,6 +21,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev libevent-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libssl-dev
+  clang-14 libclang-rt-14-dev  # fuzz/: libFuzzer targets (skipped when absent)
   python3 python3-yaml curl
   python3-venv python3-pip  # tests/sm_sdk: a venv with the legacy Azure SDK from PyPI
   prometheus  # promtool: tests/monitoring checks the config, rules and exposition

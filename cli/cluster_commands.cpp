@@ -166,13 +166,8 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
   deploy->add_option("--timeout", da->timeout, "seconds --wait waits (default 120)");
   deploy->callback([g, client, da, &exit_code] {
     std::string csdef, cscfg;
-    if (!read_whole_file(da->csdef, csdef)) {
-      std::cerr << "fabricctl: cannot read " << da->csdef << "\n";
-      exit_code = exit_bad_input;
-      return;
-    }
-    if (!read_whole_file(da->cscfg, cscfg)) {
-      std::cerr << "fabricctl: cannot read " << da->cscfg << "\n";
+    // As UTF-8 text: a UTF-16 file's raw bytes cannot go into a JSON string.
+    if (!read_model_file(da->csdef, csdef) || !read_model_file(da->cscfg, cscfg)) {
       exit_code = exit_bad_input;
       return;
     }

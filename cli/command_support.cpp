@@ -8,6 +8,7 @@
 
 #include "cli/cluster_commands.hpp"
 #include "cli/offline_commands.hpp"
+#include "model/xml_text.hpp"
 
 namespace fabric::cli {
 
@@ -48,10 +49,8 @@ bool read_files_into(nlohmann::json& body,
     if (path->empty())
       continue;
     std::string content;
-    if (!read_whole_file(*path, content)) {
-      std::cerr << "fabricctl: cannot read " << *path << "\n";
+    if (!read_model_file(*path, content))  // UTF-8 text, also from UTF-16 files
       return false;
-    }
     body[key] = content;
   }
   return true;
@@ -67,6 +66,22 @@ void add_wait_flags(CLI::App* cmd, bool& wait, int& timeout_s, const std::string
 int poll_operation(api_client& api, const std::string& id, int timeout_s,
                    const std::function<std::optional<int>()>& progress,
                    const std::function<void(const nlohmann::json& op)>& done) {
+bool read_model_file(const std::string& path, std::string& out) {
+  std::string bytes;
+  if (!read_whole_file(path, bytes)) {
+    std::cerr << "fabricctl: cannot read " << path << "\n";
+    return false;
+  }
+  auto text = model::decode_xml_text(bytes, path);
+  if (!text) {
+    std::cerr << "fabricctl: " << text.err().to_string() << "\n";
+    return false;
+  }
+  out = model::declare_utf8(std::move(text->utf8));
+  return true;
+}
+
+int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
     if (progress)

@@ -27,6 +27,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return fabric::cli::exit_bad_input;
+  } catch (const std::exception& e) {
+    // No path ends in std::terminate (issue 14): whatever a command did not
+    // foresee is a message and an exit status (e.g. text that is not UTF-8
+    // given where JSON needs a string).
+    std::cerr << "fabricctl: " << e.what() << "\n";
+    return fabric::cli::exit_bad_input;
   }
   return exit_code;
 }

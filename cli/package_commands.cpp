@@ -45,18 +45,14 @@ void add_package_commands(CLI::App& app, int& exit_code) {
   create->add_option("--csdef", ca->csdef, "service definition file")->required();
   create->add_option("--image", ca->image, "base image name (fabricctl image upload)")->required();
   create->add_option("--output-file", ca->output_file,
-                     "also write the package document to this file (usable as a local "
-                     "PackageUrl)");
+                     "also write the package document to this file (servable over "
+                     "http(s) as a PackageUrl)");
   create->callback([client, json_out, ca, &exit_code] {
-    std::ifstream in(ca->csdef, std::ios::binary);
-    if (!in) {
-      std::cerr << "fabricctl: cannot read " << ca->csdef << "\n";
+    std::string csdef;
+    if (!read_model_file(ca->csdef, csdef)) {  // UTF-8 text, also from UTF-16 files
       exit_code = exit_bad_input;
       return;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto csdef = ss.str();
     // Checked here first: a bad file is a local mistake (exit 2), not an API error.
     if (auto def = model::parse_service_definition(csdef, ca->csdef); !def) {
       std::cerr << "fabricctl: " << def.err().to_string() << "\n";

@@ -15,7 +15,8 @@ int http_status(error_code c) {
     case error_code::bad_request:
     case error_code::not_supported:
     case error_code::change_not_allowed_in_place:
-    case error_code::unknown_operation: return 400;
+    case error_code::unknown_operation:
+    case error_code::limit_exceeded: return 400;
     case error_code::not_found: return 404;
     case error_code::conflict:
     case error_code::insufficient_capacity: return 409;

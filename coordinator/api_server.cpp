@@ -7,6 +7,7 @@
 
 #include "coordinator/api_json.hpp"
 #include "coordinator/controller_actor.hpp"
+#include "coordinator/http_limits.hpp"
 #include "coordinator/image_catalog.hpp"
 
 namespace fabric::coordinator {
@@ -100,6 +101,7 @@ nlohmann::json bridge_stats_json(const actors::bridge_counters& c) {
 api_server::api_server(caf::actor_system& sys, caf::actor membership,
                        std::function<nlohmann::json()> frame_stats)
   : sys_(sys), membership_(std::move(membership)), frame_stats_(std::move(frame_stats)) {
+  apply_http_limits(server_, {});  // 413 / 411 / read timeouts (http_limits.hpp)
   server_.Get("/fabric/v1/nodes", [this](const httplib::Request&, httplib::Response& res) {
     auto snap = ask_snapshot(sys_, membership_);
     if (!snap) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -415,6 +416,7 @@ plan_inputs controller::inputs(double reboot_draw) const {
   in.upgrade_policy = engine->defaults().policy;
   in.upgrade_domain_wait = engine->defaults().domain_wait;
   in.reboot_draw = reboot_draw;
+  in.limits = config_.limits;
   return in;
 }
 
@@ -582,6 +584,12 @@ outcome<service_view> controller::create_service(const create_service_request& r
   e.label = r.label;
   e.description = r.description;
   e.location = r.location;
+  for (auto [field, value, max] :
+       {std::tuple{"label", &e.label, model::max_label_chars},
+        std::tuple{"description", &e.description, model::max_description_chars},
+        std::tuple{"location", &e.location, model::max_location_chars}})
+    if (auto why = model::text_field_error(field, *value, max); !why.empty())
+      return bad_request(why);
   if (auto st = commit(e); !st)
     return request_error{error_code::internal, st.err().to_string()};
   return get_service(r.name);

@@ -45,6 +45,7 @@
 #include "coordinator/reconcile.hpp"
 #include "coordinator/requests.hpp"
 #include "model/edit.hpp"
+#include "model/limits.hpp"
 #include "model/result.hpp"
 #include "model/upgrade_planner.hpp"
 #include "protocol/messages.hpp"
@@ -119,6 +120,8 @@ struct controller_config {
   std::chrono::milliseconds upgrade_timeout = std::chrono::minutes(30);
   model::timeout_action upgrade_on_timeout = model::timeout_action::proceed;
   std::chrono::milliseconds upgrade_domain_wait{0};
+  /// Instance counts one request may ask for (plan_support.hpp: over_limits).
+  model::count_limits limits;
 };
 
 /// A node as the controller sees it.

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/essential.hpp"
 #include "actors/stop_signals.hpp"
 #include "coordinator/api_server.hpp"
 #include "coordinator/assembly.hpp"
@@ -66,9 +67,7 @@ bool parse_phases(const std::string& s, std::map<std::string, uint32_t>& out) {
   return true;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using namespace fabric;
   CLI::App app{"fabric-coordinator: the fabric controller"};
   std::string nodes_listen;
@@ -93,6 +92,7 @@ int main(int argc, char** argv) {
   int upgrade_domain_wait_ms = 0;
   std::string upgrade_on_timeout = "proceed";
   std::string subscription_id = sm_server::default_subscription_id;
+  model::count_limits ccfg_limits;
   app.add_option("--nodes-listen", nodes_listen, "ZeroMQ endpoint for nodes, tcp://HOST:PORT")
     ->required();
   app.add_option("--api-listen", api_listen, "HTTP API address, HOST:PORT")->required();
@@ -123,6 +123,12 @@ int main(int argc, char** argv) {
   app.add_option("--upgrade-on-timeout", upgrade_on_timeout,
                  "in-place upgrade: pause, roll_back or proceed when an instance times out")
     ->check(CLI::IsMember({"pause", "roll_back", "proceed"}));
+  app.add_option("--max-role-instances", ccfg_limits.max_role_instances,
+                 "most instances one role may have (default 10000); more is a 400")
+    ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-deployment-instances", ccfg_limits.max_deployment_instances,
+                 "most instances one deployment may have (default 20000); more is a 400")
+    ->check(CLI::Range(1, 1000000));
   app.add_option("--seed", seed, "seed of the reboot-quirk RNG (default: from the clock)");
   app.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics on HOST:PORT/metrics (port 0: any free port)");
@@ -155,6 +161,7 @@ int main(int argc, char** argv) {
   ccfg.upgrade_timeout
     = std::chrono::milliseconds(static_cast<int64_t>(upgrade_timeout_s * 1000));
   ccfg.upgrade_domain_wait = std::chrono::milliseconds(upgrade_domain_wait_ms);
+  ccfg.limits = ccfg_limits;
   ccfg.upgrade_on_timeout = upgrade_on_timeout == "pause"       ? model::timeout_action::pause
                             : upgrade_on_timeout == "roll_back" ? model::timeout_action::roll_back
                                                                 : model::timeout_action::proceed;
@@ -213,7 +220,10 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   caf::actor_system sys{cfg};
 
-  auto router = transport::zmq_transport::bind_router(zmq_ctx, nodes_listen);
+  // A frame over --max-frame-bytes drops its sender's connection before it
+  // is read (transport/zmq_transport.hpp).
+  auto router = transport::zmq_transport::bind_router(zmq_ctx, nodes_listen,
+                                                      static_cast<std::int64_t>(max_frame));
   if (!router) {
     spdlog::error("{}", router.err().message);
     return 1;
@@ -290,7 +300,14 @@ int main(int argc, char** argv) {
   smcfg.seed = seed;
   sm_server::sm_facade sm{sys, controller, packages, &images, smcfg};
   sm.add_routes(api.server());
+  // One of these dying takes the process down (exit 70), never a zombie.
+  auto watcher = actors::watch_essential(sys, {{"controller", controller},
+                                               {"membership", membership},
+                                               {"image_server", spawned.image_server},
+                                               {"metrics_refresher", refresher}});
   auto stop_actors = [&] {
+    if (watcher)  // first: the shutdown below is not a failure
+      caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
     spawned.stop();
     if (refresher)
       caf::anon_send_exit(refresher, caf::exit_reason::user_shutdown);
@@ -311,4 +328,16 @@ int main(int argc, char** argv) {
   stop_actors();
   sys.await_all_actors_done();
   return 0;
+}
+
+} // namespace
+
+// No exception ends in std::terminate: a message and exit status 1.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    spdlog::critical("fabric-coordinator: {}", e.what());
+    return 1;
+  }
 }

@@ -39,6 +39,7 @@ const char* to_string(error_code c) {
     case error_code::unknown_operation: return "UnknownOperation";
     case error_code::internal: return "InternalError";
     case error_code::unavailable: return "ServiceUnavailable";
+    case error_code::limit_exceeded: return "LimitExceeded";
   }
   return "InternalError";
 }
@@ -280,6 +281,10 @@ outcome<op_plan> plan_deploy(const model::fabric_model& m, const deploy_request&
     return bad_request(cfg.err().to_string());
   if (auto st = model::validate_pair(*def, *cfg); !st)
     return bad_request(st.err().to_string());
+  if (auto refused = detail::over_limits(*cfg, in, true))
+    return *refused;
+  if (auto why = model::text_field_error("label", r.label, model::max_label_chars); !why.empty())
+    return bad_request(why);
   auto digest = resolve_image(in, r.image);
   if (!digest)
     return digest.err();
@@ -345,6 +350,8 @@ outcome<op_plan> plan_redeploy(const model::fabric_model& m, const redeploy_requ
   }
   if (auto st = model::validate_pair(spec.definition, spec.configuration); !st)
     return bad_request(st.err().to_string());
+  if (auto refused = detail::over_limits(spec.configuration, in, true))
+    return *refused;
   if (r.image) {
     auto digest = resolve_image(in, *r.image);
     if (!digest)
@@ -549,6 +556,8 @@ outcome<op_plan> plan_change_configuration(const model::fabric_model& m,
     return bad_request(cfg.err().to_string());
   if (auto st = model::validate_pair(d.definition, *cfg); !st)
     return bad_request(st.err().to_string());
+  if (auto refused = detail::over_limits(*cfg, in, false))
+    return *refused;
   // Everything on a copy first: the plan's edits are the ones that apply.
   model::set_configuration edit{service, t->in_slot, *cfg, live_fault_domains(in)};
   auto copy = m;

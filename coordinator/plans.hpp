@@ -28,6 +28,7 @@
 
 #include "coordinator/reconcile.hpp"
 #include "coordinator/requests.hpp"
+#include "model/limits.hpp"
 #include "model/edit.hpp"
 #include "model/placement.hpp"
 #include "model/upgrade_planner.hpp"
@@ -112,6 +113,8 @@ struct plan_inputs {
   std::chrono::milliseconds upgrade_domain_wait{0};
   /// A uniform draw in [0, 1) for the reboot quirk.
   double reboot_draw = 1.0;
+  /// Instance counts one request may ask for (controller_config::limits).
+  model::count_limits limits;
 };
 
 // One plan function per operation. Each returns the plan or the refusal.

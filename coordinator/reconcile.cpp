@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "model/limits.hpp"
+
 namespace fabric::coordinator {
 
 namespace {
@@ -249,6 +251,7 @@ protocol::instance_spec make_spec(const model::fabric_model& m, const instance_r
   s.upgrade_domain = static_cast<uint32_t>(i.upgrade_domain);
   s.fault_domain = static_cast<uint32_t>(i.fault_domain);
   if (auto* role = d.definition.find_role(i.role)) {
+    s.os_disk_mb = model::os_disk_quota_mb(role->vm_size);
     for (auto& ls : role->local_storage)
       s.local_storage.push_back(
         {ls.name, static_cast<uint64_t>(ls.size_mb), ls.clean_on_role_recycle});

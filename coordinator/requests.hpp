@@ -45,6 +45,7 @@ enum class error_code {
   unknown_operation,            ///< "UnknownOperation" (400)
   internal,                     ///< "InternalError" (500)
   unavailable,                  ///< "ServiceUnavailable" (503)
+  limit_exceeded,               ///< "LimitExceeded" (400): a count over model::count_limits
 };
 
 /// "BadRequest", "ResourceNotFound", ...

@@ -145,6 +145,8 @@ outcome<op_plan> plan_upgrade(const model::fabric_model& m, const upgrade_deploy
       return bad_request(cfg.err().to_string());
     if (auto st = model::validate_pair(*def, *cfg); !st)
       return bad_request(st.err().to_string());
+    if (auto refused = detail::over_limits(*cfg, in, false))
+      return *refused;
     auto report = model::validate_change(d->definition, d->configuration, *def, *cfg, r.force);
     auto& v = report.verdict(model::update_path::in_place);
     if (!v.allowed) {

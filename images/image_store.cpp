@@ -30,9 +30,11 @@ struct file_closer {
 };
 using file_ptr = std::unique_ptr<std::FILE, file_closer>;
 
+/// Little-endian, `bytes` wide; bytes past the eighth are zero (a shift by
+/// 64 or more is undefined: fuzz_image_archive found the end record's).
 void put_le(std::string& out, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i)
-    out += static_cast<char>((v >> (8 * i)) & 0xff);
+    out += static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xff : 0);
 }
 
 std::uint64_t get_le(const char* p, int bytes) {

@@ -188,4 +188,23 @@ result<decoded_text> decode_xml_text(std::string_view bytes, const std::string& 
   return out;
 }
 
+std::string declare_utf8(std::string text) {
+  if (text.compare(0, 5, "<?xml") != 0)
+    return text;
+  auto end = text.find("?>");
+  if (end == std::string::npos)
+    return text;
+  auto at = text.find("encoding", 5);
+  if (at == std::string::npos || at > end)
+    return text;
+  auto quote = text.find_first_of("\"'", at);
+  if (quote == std::string::npos || quote > end)
+    return text;
+  auto close = text.find(text[quote], quote + 1);
+  if (close == std::string::npos || close > end)
+    return text;
+  text.replace(quote + 1, close - quote - 1, "utf-8");
+  return text;
+}
+
 } // namespace fabric::model

@@ -46,6 +46,12 @@ struct decoded_text {
 /// - invalid UTF-16 (odd byte count, unpaired surrogates).
 result<decoded_text> decode_xml_text(std::string_view bytes, const std::string& file_name);
 
+/// `text` with the encoding="..." of a leading XML declaration rewritten to
+/// utf-8 (unchanged without one): for text decode_xml_text turned into
+/// UTF-8, so that the declaration still tells the truth when it is stored or
+/// sent on (e.g. a UTF-16 .cscfg put into a JSON string by fabricctl).
+std::string declare_utf8(std::string text);
+
 /// The 1-based line on which the byte at `offset` of `text` lies (the
 /// number of '\n' before it, plus one). An offset past the end counts the
 /// whole text.

@@ -94,6 +94,7 @@ disk::instance_disk_spec disk_spec_of(const protocol::instance_spec& spec) {
   d.base_digest = spec.image_digest;
   for (const auto& l : spec.local_storage)
     d.resources.push_back({l.name, l.size_mb});
+  d.os_quota_mb = spec.os_disk_mb;
   return d;
 }
 

@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/essential.hpp"
 #include "actors/stop_signals.hpp"
 #include "node/disk/instance_disks.hpp"
 #include "node/endpoints/http_ports.hpp"
@@ -24,7 +25,9 @@
 #include "node/node_actor.hpp"
 #include "transport/zmq_transport.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using namespace fabric;
   CLI::App app{"fabric-node: hosts role instances for one fault domain"};
   std::string coordinator;
@@ -108,7 +111,9 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   caf::actor_system sys{cfg};
 
-  auto dealer = transport::zmq_transport::connect_dealer(zmq_ctx, coordinator);
+  auto dealer = transport::zmq_transport::connect_dealer(
+    zmq_ctx, coordinator,
+    static_cast<std::int64_t>(protocol::decode_limits{}.max_frame_bytes));
   if (!dealer) {
     spdlog::error("{}", dealer.err().message);
     return 1;
@@ -156,6 +161,9 @@ int main(int argc, char** argv) {
   // looks dead (bench/README.md, scale_bench).
   auto agent = sys.spawn<caf::detached>(node::node_actor, std::move(ncfg), link);
 
+  // One of these dying takes the process down (exit 70), never a zombie.
+  auto watcher = actors::watch_essential(sys, {{"node_agent", agent}, {"instance_manager", manager}});
+
   actors::transport_bridge bridge{*link};
   bridge.route(protocol::image_chunk::type_id, manager);
   bridge.route_default(agent);
@@ -174,8 +182,21 @@ int main(int argc, char** argv) {
   if (refresher)
     refresher->stop();
   bridge.stop();
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
   return 0;
+}
+
+} // namespace
+
+// No exception ends in std::terminate: a message and exit status 1.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    spdlog::critical("fabric-node: {}", e.what());
+    return 1;
+  }
 }

@@ -75,9 +75,12 @@ struct instance_spec {
   std::map<std::string, std::string> settings;
   /// Simulated phase durations (e.g. "create_vm" -> 500).
   std::map<std::string, uint32_t> phase_durations_ms;
+  /// since 1.3: the quota of the OS disk's layer in MB, from the role's VM
+  /// size (model::os_disk_quota_mb); 0 (an older coordinator): none.
+  uint64_t os_disk_mb = 0;
   MSGPACK_DEFINE_MAP(name, role, service, deployment, slot, version, image_digest,
                      upgrade_domain, fault_domain, local_storage, endpoints,
-                     settings, phase_durations_ms)
+                     settings, phase_durations_ms, os_disk_mb)
 };
 
 /// What an instance_command asks for. Values are stable wire values: never

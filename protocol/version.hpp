@@ -34,6 +34,7 @@ inline bool operator!=(protocol_version a, protocol_version b) { return !(a == b
 /// 1.2: command_kind::update_spec.
 /// 1.3: register_ack.missed_heartbeats (the whole detection policy),
 ///      heartbeat.full_list.
+/// 1.3: instance_spec gained `os_disk_mb`.
 constexpr protocol_version current_version{1, 3};
 
 /// True when a frame of version `v` can be understood by this build (same major).

@@ -9,6 +9,7 @@
 
 #include "model/service_model_parser.hpp"
 #include "model/text.hpp"
+#include "model/limits.hpp"
 #include "model/xml_text.hpp"
 #include "sm_api/base64.hpp"
 #include "sm_api/sm_error.hpp"
@@ -78,26 +79,6 @@ std::optional<std::size_t> utf8_length(std::string_view s) {
     i += extra + 1;
   }
   return count;
-}
-
-/// Rewrites encoding="..." in a leading XML declaration to utf-8.
-std::string declare_utf8(std::string text) {
-  if (text.compare(0, 5, "<?xml") != 0)
-    return text;
-  auto end = text.find("?>");
-  if (end == std::string::npos)
-    return text;
-  auto at = text.find("encoding", 5);
-  if (at == std::string::npos || at > end)
-    return text;
-  auto quote = text.find_first_of("\"'", at);
-  if (quote == std::string::npos || quote > end)
-    return text;
-  auto close = text.find(text[quote], quote + 1);
-  if (close == std::string::npos || close > end)
-    return text;
-  text.replace(quote + 1, close - quote - 1, "utf-8");
-  return text;
 }
 
 /// One request body: the parsed document and its root element.
@@ -262,7 +243,7 @@ result<configuration_payload> decode_configuration(std::string_view base64_text,
     // parse_service_configuration accepted the bytes, so they decode.
     auto text = model::decode_xml_text(*bytes, "ServiceConfiguration.cscfg");
     configuration_payload out;
-    out.text = declare_utf8(text.ok() ? std::move(text->utf8) : std::string{});
+    out.text = model::declare_utf8(text.ok() ? std::move(text->utf8) : std::string{});
     out.parsed = std::move(parsed).value();
     return out;
   });
@@ -280,7 +261,14 @@ result<create_hosted_service_request> parse_create_hosted_service(std::string_vi
                "ending with a hyphen.");
     out.label = in.label("Label");
     out.description = in.optional_text("Description");
+    if (auto why = model::text_field_error("Description", out.description,
+                                           model::max_description_chars);
+        !why.empty())
+      fail(codes::bad_request, "The value of " + why + ".");
     out.location = in.optional_text("Location");
+    if (auto why = model::text_field_error("Location", out.location, model::max_location_chars);
+        !why.empty())
+      fail(codes::bad_request, "The value of " + why + ".");
     out.affinity_group = in.optional_text("AffinityGroup");
     if (!out.location.empty() && !out.affinity_group.empty())
       fail(codes::bad_request, "Specify either Location or AffinityGroup, not both.");

@@ -25,10 +25,13 @@ zmq_transport::zmq_transport(zmq::context_t& ctx, zmq::socket_type type)
 zmq_transport::~zmq_transport() = default;
 
 result<std::unique_ptr<zmq_transport>>
-zmq_transport::bind_router(zmq::context_t& ctx, const std::string& endpoint) {
+zmq_transport::bind_router(zmq::context_t& ctx, const std::string& endpoint,
+                           std::int64_t max_message_bytes) {
   try {
     std::unique_ptr<zmq_transport> t(new zmq_transport(ctx, zmq::socket_type::router));
     t->main_.set(zmq::sockopt::router_mandatory, 1);
+    if (max_message_bytes > 0)
+      t->main_.set(zmq::sockopt::maxmsgsize, max_message_bytes);
     t->main_.bind(endpoint);
     t->bound_endpoint_ = t->main_.get(zmq::sockopt::last_endpoint);
     return t;
@@ -38,9 +41,12 @@ zmq_transport::bind_router(zmq::context_t& ctx, const std::string& endpoint) {
 }
 
 result<std::unique_ptr<zmq_transport>>
-zmq_transport::connect_dealer(zmq::context_t& ctx, const std::string& endpoint) {
+zmq_transport::connect_dealer(zmq::context_t& ctx, const std::string& endpoint,
+                              std::int64_t max_message_bytes) {
   try {
     std::unique_ptr<zmq_transport> t(new zmq_transport(ctx, zmq::socket_type::dealer));
+    if (max_message_bytes > 0)
+      t->main_.set(zmq::sockopt::maxmsgsize, max_message_bytes);
     t->main_.set(zmq::sockopt::immediate, 1);
     t->main_.set(zmq::sockopt::reconnect_ivl, 100);
     t->main_.set(zmq::sockopt::reconnect_ivl_max, 1000);

@@ -45,6 +45,8 @@ std::string render_meta(const instance_disk_spec& spec) {
   out += "base " + spec.base_digest + "\n";
   for (const auto& r : spec.resources)
     out += "resource " + r.name + " " + std::to_string(r.size_mb) + "\n";
+  if (spec.os_quota_mb > 0)
+    out += "os_quota_mb " + std::to_string(spec.os_quota_mb) + "\n";
   return out;
 }
 
@@ -83,8 +85,11 @@ result<instance_disk_spec> read_meta(const fs::path& file) {
       if (!(words >> r.name >> r.size_mb))
         return bad("a resource line needs a name and a size in MB");
       spec.resources.push_back(std::move(r));
+    } else if (key == "os_quota_mb") {
+      if (!(words >> spec.os_quota_mb))
+        return bad("an os_quota_mb line needs a size in MB");
     } else {
-      return bad("unknown key '" + key + "' (expected instance, base or resource)");
+      return bad("unknown key '" + key + "' (expected instance, base, resource or os_quota_mb)");
     }
   }
   if (n == 0)
@@ -154,7 +159,7 @@ result<instance_disks> instance_disks::open_or_create(const fs::path& data_dir,
       if (std::none_of(spec.resources.begin(), spec.resources.end(), same))
         dropped.push_back(r.name);
     }
-    changed = held->resources != spec.resources;
+    changed = held->resources != spec.resources || held->os_quota_mb != spec.os_quota_mb;
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -165,6 +170,7 @@ result<instance_disks> instance_disks::open_or_create(const fs::path& data_dir,
   auto os = os_disk::open(images::image_store(data_dir), dir / "os", spec.base_digest);
   if (!os)
     return os.err();
+  os->set_quota_mb(spec.os_quota_mb);
   std::vector<local_storage_store> locals;
   for (const auto& r : spec.resources) {
     auto l = local_storage_store::open(dir / "local", r.name, r.size_mb);

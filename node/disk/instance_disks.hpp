@@ -57,6 +57,9 @@ struct instance_disk_spec {
   std::string instance;    ///< [A-Za-z0-9._-], not starting with '.'
   std::string base_digest; ///< an image in the node's image_store
   std::vector<local_resource_spec> resources;
+  /// The OS disk layer's quota in MB (os_disk::set_quota_mb); 0: none.
+  /// Persisted as an "os_quota_mb N" line of disks.meta when not 0.
+  std::uint64_t os_quota_mb = 0;
 };
 
 enum class os_action { keep, reset, rebase };

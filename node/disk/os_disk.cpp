@@ -1,5 +1,6 @@
 #include "node/disk/os_disk.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -158,9 +159,26 @@ status os_disk::write(std::string_view path, std::string_view data) {
     return l.err();
   if (l->merged() == entry_kind::directory)
     return error("cannot write " + q(path) + ": it is a directory");
+  auto target = layer_ / join(*parts);
+  if (quota_mb_ > 0) {
+    auto used = tree_bytes(layer_);
+    if (!used)
+      return used.err();
+    std::error_code sec;
+    std::uint64_t replaced
+      = fs::is_regular_file(fs::symlink_status(target, sec)) ? fs::file_size(target, sec) : 0;
+    if (sec)
+      replaced = 0;
+    auto total = *used - std::min(replaced, *used) + data.size();
+    auto quota = quota_mb_ * 1024 * 1024;
+    if (total > quota)
+      return error("the OS disk is full: writing " + q(path) + " (" + std::to_string(data.size())
+                   + " bytes) would bring its layer to " + std::to_string(total)
+                   + " bytes, over its quota of " + std::to_string(quota) + " bytes ("
+                   + std::to_string(quota_mb_) + " MB for the role's VM size); nothing was changed");
+  }
   if (auto st = make_layer_dirs(*parts, parts->size() - 1, path); !st)
     return st;
-  auto target = layer_ / join(*parts);
   auto tmp = os_dir_ / (".tmp-" + unique_suffix());
   if (auto st = write_file_atomic(tmp, target, data); !st)
     return st;

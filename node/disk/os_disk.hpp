@@ -85,6 +85,14 @@ public:
   /// Bytes of the files in the layer.
   result<std::uint64_t> layer_bytes() const;
 
+  /// The quota of the layer (this instance's writes; the shared base is not
+  /// counted): a write() that would bring the layer's file bytes over it is
+  /// refused and changes nothing, as local storage quotas are (issue 14: an
+  /// instance could fill the host's disk). 0: no quota. instance_disks sets
+  /// it from the spec (the role's VM size, model/limits.hpp).
+  void set_quota_mb(std::uint64_t mb) { quota_mb_ = mb; }
+  std::uint64_t quota_mb() const { return quota_mb_; }
+
   const std::string& base_digest() const { return base_digest_; }
   const std::filesystem::path& layer_dir() const { return layer_; }
 
@@ -102,6 +110,7 @@ private:
   std::filesystem::path layer_;
   std::string base_digest_;
   std::filesystem::path base_;
+  std::uint64_t quota_mb_ = 0;
 };
 
 } // namespace fabric::disk

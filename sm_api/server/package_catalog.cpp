@@ -1,10 +1,12 @@
 #include "sm_api/server/package_catalog.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "model/service_model_parser.hpp"
@@ -142,43 +144,105 @@ bool package_catalog::remove(const std::string& name) {
   return true;
 }
 
-result<package> resolve_package_url(const package_catalog& catalog, const std::string& url) {
+namespace {
+
+/// GETs `url` (http or https) with the limits; the body or an error that
+/// says what went wrong (status, timeout, too large).
+result<std::string> fetch(const std::string& url, const package_fetch_limits& limits) {
+  auto scheme_end = url.find("://");
+  auto path_at = url.find('/', scheme_end + 3);
+  std::string origin = url.substr(0, path_at);
+  std::string path = path_at == std::string::npos ? "/" : url.substr(path_at);
+  if (auto frag = path.find('#'); frag != std::string::npos)
+    path.resize(frag);
+  httplib::Client cli(origin);
+  if (!cli.is_valid())
+    return error{"PackageUrl '" + url + "': not a valid http(s) URL"};
+  cli.set_connection_timeout(limits.timeout);
+  cli.set_read_timeout(limits.timeout);
+  cli.set_write_timeout(limits.timeout);
+  cli.set_follow_location(false);
+  std::string body;
+  bool too_large = false;
+  auto deadline = std::chrono::steady_clock::now() + limits.timeout;
+  bool too_slow = false;
+  auto res = cli.Get(path, [&](const char* data, std::size_t n) {
+    if (body.size() + n > limits.max_bytes) {
+      too_large = true;
+      return false;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      too_slow = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (too_large)
+    return error{"PackageUrl '" + url + "': the package is larger than "
+                 + std::to_string(limits.max_bytes) + " bytes"};
+  if (too_slow)
+    return error{"PackageUrl '" + url + "': the download took longer than "
+                 + std::to_string(limits.timeout.count()) + " ms"};
+  if (!res)
+    return error{"PackageUrl '" + url + "': cannot download it (" + httplib::to_string(res.error())
+                 + ")"};
+  if (res->status != 200)
+    return error{"PackageUrl '" + url + "': the server answered " + std::to_string(res->status)};
+  return body;
+}
+
+} // namespace
+
+result<package> resolve_package_url(const package_catalog& catalog, const std::string& url,
+                                    const package_fetch_limits& limits) {
   if (url.empty())
     return error{"empty PackageUrl"};
-  auto from_file = [&](const std::string& path) -> result<package> {
-    auto text = read_file(path);
-    if (!text)
-      return error{"PackageUrl '" + url + "': cannot read the package file " + path};
-    auto p = parse_package_document(*text);
-    if (!p)
-      return error{"PackageUrl '" + url + "': " + p.err().message};
-    return p;
-  };
-  if (url.rfind("file://", 0) == 0)
-    return from_file(url.substr(7));
-  if (url[0] == '/' || url.rfind("./", 0) == 0 || url.rfind("../", 0) == 0)
-    return from_file(url);
-  std::string name = url;
-  auto scheme = url.find("://");
-  if (scheme != std::string::npos) {
-    auto rest = url.substr(scheme + 3);
-    auto cut = rest.find_first_of("?#");
-    if (cut != std::string::npos)
-      rest = rest.substr(0, cut);
-    while (!rest.empty() && rest.back() == '/')
-      rest.pop_back();
-    auto slash = rest.rfind('/');
-    name = slash == std::string::npos ? std::string() : rest.substr(slash + 1);
-    for (auto ext : {".cspkg", ".json"})
-      if (ends_with(name, ext)) {
-        name.resize(name.size() - std::string(ext).size());
-        break;
-      }
+  auto lower = url.substr(0, 8);
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool http = lower.rfind("http://", 0) == 0 || lower.rfind("https://", 0) == 0;
+  if (!http) {
+    // A registered package's name; nothing else. Local paths, file:// and
+    // other schemes are refused with one message whatever is at that path,
+    // so that the answer reveals nothing about the coordinator's files.
+    if (valid_package_name(url)) {
+      if (auto p = catalog.find(url))
+        return *p;
+      return error{"PackageUrl '" + url + "': no package '" + url
+                   + "' (create it with fabricctl package create NAME --csdef FILE --image IMAGE)"};
+    }
+    return error{"PackageUrl '" + url
+                 + "' is not accepted: give the name of a registered package (fabricctl package "
+                   "create) or an http(s) URL"};
   }
-  if (auto p = catalog.find(name))
-    return *p;
-  return error{"PackageUrl '" + url + "': no package '" + name
-               + "' (create it with fabricctl package create NAME --csdef FILE --image IMAGE)"};
+  // http(s): the last path segment, without .cspkg / .json, names a
+  // registered package (a blob URL such as .../pkgs/web.cspkg finds "web");
+  // otherwise the URL is downloaded (bounded in size and time) and must be a
+  // package document.
+  auto rest = url.substr(url.find("://") + 3);
+  auto cut = rest.find_first_of("?#");
+  if (cut != std::string::npos)
+    rest = rest.substr(0, cut);
+  while (!rest.empty() && rest.back() == '/')
+    rest.pop_back();
+  auto slash = rest.rfind('/');
+  std::string name = slash == std::string::npos ? std::string() : rest.substr(slash + 1);
+  for (auto ext : {".cspkg", ".json"})
+    if (ends_with(name, ext)) {
+      name.resize(name.size() - std::string(ext).size());
+      break;
+    }
+  if (!name.empty())
+    if (auto p = catalog.find(name))
+      return *p;
+  auto body = fetch(url, limits);
+  if (!body)
+    return error{body.err().message + "; no registered package '" + name + "' either"};
+  auto p = parse_package_document(*body);
+  if (!p)
+    return error{"PackageUrl '" + url + "': " + p.err().message};
+  return p;
 }
 
 } // namespace fabric::sm_server

@@ -12,16 +12,21 @@
 //    "csdef": "<ServiceDefinition ...>...</ServiceDefinition>"}
 //
 // A PackageUrl in Create Deployment / Upgrade Deployment is resolved by
-// resolve_package_url: a package name of the catalog; a local path (absolute,
-// ./ or ../, or file://) to a package document (e.g. written by
-// `fabricctl package create --output FILE`); or an http(s) URL whose last
-// path segment, without a .cspkg or .json extension, names a catalog package
-// (so a blob URL such as https://acct.blob.core.windows.net/pkgs/web.cspkg
-// finds package "web").
+// resolve_package_url: a package name of the catalog, or an http(s) URL whose
+// last path segment, without a .cspkg or .json extension, names a catalog
+// package (so a blob URL such as
+// https://acct.blob.core.windows.net/pkgs/web.cspkg finds package "web"),
+// else an http(s) URL that is downloaded, bounded in size and time, and must
+// hold a package document. Nothing else: local paths and file:// are refused
+// with one message whatever is there (issue 14: /dev/zero grew memory without
+// bound, a FIFO blocked API threads, and the answers told whether a file
+// existed).
 //
 // Thread-safety: every member function may be called from any thread (one
 // mutex guards the index).
 
+#include <chrono>
+#include <cstddef>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -74,7 +79,14 @@ private:
   std::map<std::string, package> packages_;
 };
 
+/// Bounds on downloading an http(s) PackageUrl.
+struct package_fetch_limits {
+  std::size_t max_bytes = 4 * 1024 * 1024;    ///< a package document is a csdef and a name
+  std::chrono::milliseconds timeout{10000};  ///< connect, each read, and the whole download
+};
+
 /// Resolves a PackageUrl as described above. Errors name what was tried.
-result<package> resolve_package_url(const package_catalog& catalog, const std::string& url);
+result<package> resolve_package_url(const package_catalog& catalog, const std::string& url,
+                                    const package_fetch_limits& limits = {});
 
 } // namespace fabric::sm_server

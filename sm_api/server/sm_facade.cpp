@@ -52,7 +52,8 @@ sm_api::sm_error from_error(const coordinator::request_error& e) {
     case error_code::bad_request:
     case error_code::not_supported:
     case error_code::change_not_allowed_in_place:
-    case error_code::unknown_operation: return sm_err(codes::bad_request, message);
+    case error_code::unknown_operation:
+    case error_code::limit_exceeded: return sm_err(codes::bad_request, message);
     case error_code::not_found: return sm_err(codes::resource_not_found, message);
     case error_code::conflict:
     case error_code::insufficient_capacity: return sm_err(codes::conflict_error, message);

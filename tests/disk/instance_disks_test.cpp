@@ -216,7 +216,7 @@ TEST_F(instance_disks_test, bad_specs_and_metadata_are_reported) {
   auto listed = list_instances(data());
   ASSERT_FALSE(listed.ok());
   EXPECT_EQ(listed.err().to_string(),
-            meta.string() + ":4: unknown key 'colour' (expected instance, base or resource)");
+            meta.string() + ":4: unknown key 'colour' (expected instance, base, resource or os_quota_mb)");
 }
 
 TEST_F(instance_disks_test, clean_leftovers_removes_interrupted_work) {

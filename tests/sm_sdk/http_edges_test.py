@@ -3,7 +3,8 @@ SDK): x-ms-request-id on every response and a pollable operation for every
 id (errors included), a missing or bad x-ms-version refused, another
 subscription refused, the default subscription id, a trailing '/' before
 ?comp=, slot names in any case, bodies as Node sends them (XML prolog,
-application/xml), PackageUrl as a local path and as a blob URL, a UTF-16LE
+application/xml), PackageUrl as a package name and as a blob URL (local paths
+and file:// refused alike, whatever is there), a UTF-16LE
 configuration, Delete Role Instances, status codes per operation, unknown
 routes and verbs. One coordinator and one node on loopback.
 
@@ -167,7 +168,7 @@ def edges(cluster):
     status, text, _ = c.call("GET", "/services/hostedservices/edge/deploymentslots/middle")
     error_of(status, text, 400, "BadRequest")
 
-    print("-- packages: by name, by local path, by blob URL; unknown package")
+    print("-- packages: by name, by blob URL; unknown package; local paths refused")
     tiny = os.path.join(cluster.dir, "tiny-image")
     os.makedirs(os.path.join(tiny, "site"))
     with open(os.path.join(tiny, "site", "index.html"), "w") as f:
@@ -187,9 +188,14 @@ def edges(cluster):
                              create_deployment_body("d1", "no-such-package", cscfg))
     assert "no package 'no-such-package'" in error_of(status, text, 400, "BadRequest")
 
-    print("-- create by local path, slot in any case; 202; Locked while it runs")
+    print("-- a local path or file:// is refused alike, whether the file exists or not")
+    for url in (pkg_file, "file://" + pkg_file, "/nonexistent/x.json", "/dev/zero", "../x"):
+        status, text, _ = c.call("POST", slots + "production", create_deployment_body("d1", url, cscfg))
+        assert ("PackageUrl '%s' is not accepted" % url) in error_of(status, text, 400, "BadRequest"), text
+
+    print("-- create by package name, slot in any case; 202; Locked while it runs")
     status, text, rid = c.call("POST", slots + "PRODUCTION",
-                               create_deployment_body("d1", pkg_file, cscfg))
+                               create_deployment_body("d1", "three-ud", cscfg))
     assert status == 202 and text == "", (status, text)
     c.wait(rid)
     status, text, _ = c.call("GET", slots + "pRoDuCtIoN/")
