@@ -43,6 +43,21 @@ bool read_whole_file(const std::string& path, std::string& out) {
   return true;
 }
 
+bool read_model_file(const std::string& path, std::string& out) {
+  std::string bytes;
+  if (!read_whole_file(path, bytes)) {
+    std::cerr << "fabricctl: cannot read " << path << "\n";
+    return false;
+  }
+  auto text = model::decode_xml_text(bytes, path);
+  if (!text) {
+    std::cerr << "fabricctl: " << text.err().to_string() << "\n";
+    return false;
+  }
+  out = model::declare_utf8(std::move(text->utf8));
+  return true;
+}
+
 bool read_files_into(nlohmann::json& body,
                      const std::vector<std::pair<const char*, const std::string*>>& files) {
   for (auto [key, path] : files) {
@@ -66,22 +81,6 @@ void add_wait_flags(CLI::App* cmd, bool& wait, int& timeout_s, const std::string
 int poll_operation(api_client& api, const std::string& id, int timeout_s,
                    const std::function<std::optional<int>()>& progress,
                    const std::function<void(const nlohmann::json& op)>& done) {
-bool read_model_file(const std::string& path, std::string& out) {
-  std::string bytes;
-  if (!read_whole_file(path, bytes)) {
-    std::cerr << "fabricctl: cannot read " << path << "\n";
-    return false;
-  }
-  auto text = model::decode_xml_text(bytes, path);
-  if (!text) {
-    std::cerr << "fabricctl: " << text.err().to_string() << "\n";
-    return false;
-  }
-  out = model::declare_utf8(std::move(text->utf8));
-  return true;
-}
-
-int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
     if (progress)

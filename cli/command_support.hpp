@@ -34,6 +34,14 @@ int report_failure(const result<api_response>& r);
 /// The whole file in `out`; false when it cannot be read.
 bool read_whole_file(const std::string& path, std::string& out);
 
+/// A .csdef/.cscfg file as UTF-8 text for a JSON request body: the file is
+/// decoded as the parser does (model/xml_text.hpp: UTF-8 with or without BOM,
+/// UTF-16LE/BE as Visual Studio saved them) and its XML declaration made to
+/// say utf-8. False with a message on stderr ("fabricctl: <path>: ...") when
+/// the file cannot be read or is not text in one of those encodings: raw
+/// bytes in a JSON string would make the JSON library throw (issue 14).
+bool read_model_file(const std::string& path, std::string& out);
+
 /// Reads each named .csdef/.cscfg file into `body[key]` as UTF-8 text
 /// (read_model_file), skipping empty paths. False after read_model_file's
 /// message when one cannot be read or decoded (then the caller exits with
@@ -58,17 +66,6 @@ int poll_operation(api_client& api, const std::string& id, int timeout_s,
 
 /// poll_operation printing only the final status ("operation <id>: <status>",
 /// or the operation JSON when `json`).
-/// A .csdef/.cscfg file as UTF-8 text for a JSON request body: the file is
-/// decoded as the parser does (model/xml_text.hpp: UTF-8 with or without BOM,
-/// UTF-16LE/BE as Visual Studio saved them) and its XML declaration made to
-/// say utf-8. False with a message on stderr ("fabricctl: <path>: ...") when
-/// the file cannot be read or is not text in one of those encodings: raw
-/// bytes in a JSON string would make the JSON library throw (issue 14).
-bool read_model_file(const std::string& path, std::string& out);
-
-/// Polls GET /fabric/v1/operations/<id> until it is no longer InProgress;
-/// prints the final status (the operation JSON when `json`). Returns exit_ok,
-/// exit_api_error when it Failed, exit_timeout after `timeout_s` seconds.
 int wait_operation(api_client& api, const std::string& id, int timeout_s, bool json);
 
 } // namespace fabric::cli

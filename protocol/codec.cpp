@@ -105,9 +105,9 @@ const char* name_by_type(uint16_t type, std::index_sequence<I...>) {
     "image_chunk"};
   static_assert(sizeof(names) / sizeof(names[0]) == sizeof...(I));
   const char* out = "unknown";
-  ((std::variant_alternative_t<I, any_message>::type_id == type ? (out = names[I], true)
-                                                                  : false)
-   || ...);
+  (void)((std::variant_alternative_t<I, any_message>::type_id == type ? (out = names[I], true)
+                                                                        : false)
+         || ...);
   return out;
 }
 

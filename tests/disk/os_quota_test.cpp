@@ -16,7 +16,7 @@ namespace {
 class os_quota_test : public temp_dir_test {
 protected:
   os_quota_test() {
-    image_store store(data());
+    images::image_store store(data());
     // A base bigger than the quota: only the layer counts.
     put(root() / "v1" / "big.bin", std::string(3 * 1024 * 1024, 'b'));
     put(root() / "v1" / "app" / "site.cfg", "v1");
