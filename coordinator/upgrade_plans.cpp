@@ -285,7 +285,12 @@ outcome<op_plan> plan_rollback(const model::fabric_model& m, const rollback_requ
   if (in.upgrade_operation_of)
     if (auto prev = in.upgrade_operation_of(d->name); !prev.empty())
       p.supersedes.push_back({prev, "rolled back by ", ""});
-  // Walk ops waiting for a UD of the old walk end with it (their condition).
+  // Walk operations waiting for a UD of the forward walk end with it: their
+  // UD will never be walked in that walk, and while they run they would
+  // block every walk of the rollback (sim seed 97, a Manual rollback).
+  for (auto& r : in.running)
+    if (r.kind == "walk" && r.service == service && r.in_slot == s)
+      p.supersedes.push_back({r.id, "the walk was rolled back by ", ""});
   p.upgrade = upgrade_handover{d->name, std::nullopt, {}};
   p.done.what = completion::kind::upgrade_ended;
   p.done.service = service;

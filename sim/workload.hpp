@@ -121,7 +121,7 @@ struct upgrade_workload_config {
   bool rollback_only_when_reachable = true;
   /// A Manual walk rolls back in Manual mode (the operator walks it); false:
   /// the rollback runs in Auto mode.
-  bool manual_rollback_in_manual = false;
+  bool manual_rollback_in_manual = true;
 };
 
 struct upgrade_result {

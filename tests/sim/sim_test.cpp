@@ -334,7 +334,7 @@ void expect_seed_passes(uint64_t seed, const upgrade_workload_config& cfg) {
 // operation (UD k During) stays InProgress, waiting for UD k in the
 // rollback's walked list, and blocks (409) the operator's walk of UD k in
 // the rollback, the only way to get there.
-TEST(sim_upgrade, DISABLED_bug_a_manual_rollback_mid_walk_completes) {
+TEST(sim_upgrade, bug_a_manual_rollback_mid_walk_completes) {
   upgrade_workload_config cfg;
   cfg.manual_rollback_in_manual = true;
   expect_seed_passes(97, cfg);
