@@ -34,13 +34,18 @@ controller::controller(model_port& store, const image_catalog* images, controlle
 controller::~controller() = default;
 
 void controller::on_tick(std::chrono::steady_clock::time_point now) {
+  upgrades_->tick(*this, now);
+  heal_due(now);
+  check_operations();
+}
+
+void controller::on_liveness(std::chrono::steady_clock::time_point now) {
   if (config_.stall_threshold.count() > 0 && last_tick_ && now - *last_tick_ > config_.stall_threshold) {
     spdlog::warn("the coordinator stalled for {} ms: no healing for the restart grace",
                  std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_tick_).count());
     last_stall_end_ = now;
   }
   last_tick_ = now;
-  upgrades_->tick(*this, now);
   heal_due(now);
   check_operations();
 }

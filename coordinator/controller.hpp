@@ -255,6 +255,21 @@ public:
   /// upgrades().next_deadline()): the in-place upgrades in flight
   /// (upgrade_engine.hpp), then operation checks. `now`: the clock below.
   void on_tick(std::chrono::steady_clock::time_point now);
+  /// The liveness beat (the actor calls it every liveness_interval(), a
+  /// fixed short period, whatever else happens): a gap of more than
+  /// config().stall_threshold since the previous beat means the coordinator
+  /// itself stalled (healing then waits the restart grace again); down nodes
+  /// whose heal delay is over are healed. Upgrade ticks are event- and
+  /// deadline-driven, so they cannot serve as this beat.
+  void on_liveness(std::chrono::steady_clock::time_point now);
+  /// The period of on_liveness: a quarter of the stall threshold, at most
+  /// 250 ms.
+  std::chrono::milliseconds liveness_interval() const {
+    auto quarter = config_.stall_threshold / 4;
+    return quarter.count() > 0 && quarter < std::chrono::milliseconds(250)
+             ? quarter
+             : std::chrono::milliseconds(250);
+  }
   /// The clock of operation timestamps (started_at, finished_at); the
   /// controller actor sets its actor clock (CAF's test clock in actor tests).
   /// Default: std::chrono::steady_clock::now.

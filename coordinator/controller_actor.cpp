@@ -96,7 +96,13 @@ caf::behavior controller_actor(self_ptr self, std::shared_ptr<controller> core,
     self->delayed_send(self, retry / 2, resend_check{});
   configure_allocator();
   self->delayed_send(self, memory_trim_interval, memory_trim_check{});
+  self->delayed_send(self, self->state.core->liveness_interval(), liveness_check{});
   return {
+    [=](liveness_check) {
+      self->state.core->on_liveness(self->clock().now());
+      flush(self);
+      self->delayed_send(self, self->state.core->liveness_interval(), liveness_check{});
+    },
     [=](memory_trim_check) {
       trim_heap(std::size_t{4} << 20);
       self->delayed_send(self, memory_trim_interval, memory_trim_check{});

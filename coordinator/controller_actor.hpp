@@ -86,6 +86,10 @@ struct resend_check {};
 /// spread over several glibc arenas, which would otherwise stay resident.
 struct memory_trim_check {};
 
+/// Self-sent every controller::liveness_interval(): controller::on_liveness
+/// (stall detection, heal deadlines).
+struct liveness_check {};
+
 /// Spawn with `sys.spawn(controller_actor, core, transport)`.
 /// REQUIRES: `core` and `out` non-null.
 caf::behavior controller_actor(caf::stateful_actor<controller_actor_state>* self,
@@ -106,3 +110,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::controller_tick)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::unseen_nodes_check)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::resend_check)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::memory_trim_check)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fabric::coordinator::liveness_check)

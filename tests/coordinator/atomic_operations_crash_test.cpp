@@ -84,15 +84,17 @@ struct crash_cluster : testing::local_cluster {
     ::setenv(journal::crash_failpoint_env, kind.c_str(), 1);
     start_coordinator();
     ::unsetenv(journal::crash_failpoint_env);  // later children start clean
+    ASSERT_TRUE(wait_until([&] { return nodes_up(3); }, 30s));
   }
 
   /// Sends `method path body`, expects the coordinator to die of the
   /// failpoint, then restarts it on its data dir (failpoint off) and waits
   /// for the nodes to re-register.
   void crash_on(const std::string& method, const std::string& path, const std::string& body) {
-    call(method, path, body);  // the answer may never come: the process dies
+    auto [status, answer] = call(method, path, body);  // may never come: the process dies
     auto st = coordinator.wait(30s);
-    ASSERT_TRUE(st.has_value()) << "the coordinator did not die at the failpoint; see " << dir
+    ASSERT_TRUE(st.has_value()) << "the coordinator did not die at the failpoint (it answered "
+                                << status << " " << answer.dump() << "); see " << dir
                                 << "/coordinator.log";
     ASSERT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL)
       << "the coordinator ended otherwise than by the failpoint's SIGKILL";

@@ -237,16 +237,16 @@ TEST_F(heal_delay, a_stalled_coordinator_waits_the_grace_before_healing) {
   controller c{store, nullptr, cfg};
   all_up(c);
   auto now = std::chrono::steady_clock::now();
-  c.on_tick(now);
+  c.on_liveness(now);
   c.on_node_down("n3", now);
-  c.on_tick(now + 10s);  // 10 s since the last tick: a stall, just ended
+  c.on_liveness(now + 10s);  // 10 s since the last liveness beat: a stall, just ended
   // Without the stall n3 would heal at now+1s; now it waits until the end of
-  // the stall + grace (5 s) + delay (1 s). Ticks every 500 ms from here.
+  // the stall + grace (5 s) + delay (1 s). Beats every 500 ms from here.
   for (auto t = now + 10500ms; t < now + 16s; t += 500ms) {
-    c.on_tick(t);
+    c.on_liveness(t);
     ASSERT_EQ(per_node()["n3"], 2) << (t - now).count();
   }
-  c.on_tick(now + 16s);
+  c.on_liveness(now + 16s);
   EXPECT_EQ(per_node().count("n3"), 0u);
 }
 
