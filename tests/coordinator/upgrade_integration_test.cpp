@@ -17,7 +17,7 @@
 #include <set>
 #include <sstream>
 
-#include "tests/integration/local_cluster.hpp"
+#include "tests/coordinator/ten_web_cluster.hpp"
 
 namespace fabric {
 namespace {
@@ -28,59 +28,12 @@ using testing::child_process;
 using testing::slurp;
 using testing::wait_until;
 
-struct upgrade_cluster : testing::local_cluster {
-  upgrade_cluster() : local_cluster("fabric-upgrade-it") {
-    // No node is killed here: detection tolerant of a loaded machine.
-    heartbeat_ms = 200;
-    missed_heartbeats = 10;
-  }
-
-  std::string csdef = data_dir + "/models/ten-web.csdef";
-  std::string cscfg = data_dir + "/models/ten-web.cscfg";
+struct upgrade_cluster : testing::ten_web_cluster {
+  upgrade_cluster() : ten_web_cluster("fabric-upgrade-it") {}
 
   std::vector<std::string> with_url(std::vector<std::string> args) {
     args.insert(args.begin(), {"--coordinator", url});
     return args;
-  }
-
-  nlohmann::json deployment() { return get("/fabric/v1/services/tw/deployments/production"); }
-
-  bool all_on(const std::string& version) {
-    auto d = deployment();
-    if (!d.contains("instances") || d["instances"].size() != 10 || !d["upgrade"].is_null())
-      return false;
-    for (auto& i : d["instances"])
-      if (i["state"] != "ReadyRole" || i["version"] != version)
-        return false;
-    return true;
-  }
-
-  void make_image(const std::string& name, const std::string& content) {
-    fs::create_directories(dir + "/img-" + name + "/site");
-    std::ofstream(dir + "/img-" + name + "/site/index.html") << content;
-    std::string out;
-    ASSERT_EQ(ctl({"image", "upload", name, dir + "/img-" + name}, &out), 0) << out;
-  }
-
-  /// A cluster with deployment "tw" of ten-web on image v1, every instance
-  /// ReadyRole; images v2 uploaded too.
-  void deployed() {
-    start_coordinator();
-    start_node("n0", 0);
-    start_node("n1", 1);
-    start_node("n2", 2);
-    ASSERT_TRUE(wait_until([&] { return nodes_up(3); }, 10s));
-    make_image("v1", "<h1>one</h1>\n");
-    make_image("v2", "<h1>two</h1>\n");
-    std::string out;
-    ASSERT_EQ(ctl({"service", "create", "tw"}, &out), 0) << out;
-    ASSERT_EQ(ctl({"deploy", "--service", "tw", "--slot", "production", "--csdef", csdef,
-                   "--cscfg", cscfg, "--image", "v1", "--name", "tw", "--wait", "--timeout",
-                   "60"},
-                  &out),
-              0)
-      << out;
-    ASSERT_TRUE(all_on("v1")) << deployment().dump(1);
   }
 
   /// Checks one GET deployment against the walk rules; returns the reason
