@@ -40,12 +40,12 @@ void controller::on_tick(std::chrono::steady_clock::time_point now) {
 }
 
 void controller::on_liveness(std::chrono::steady_clock::time_point now) {
-  if (config_.stall_threshold.count() > 0 && last_tick_ && now - *last_tick_ > config_.stall_threshold) {
+  if (config_.stall_threshold.count() > 0 && last_beat_ && now - *last_beat_ > config_.stall_threshold) {
     spdlog::warn("the coordinator stalled for {} ms: no healing for the restart grace",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_tick_).count());
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_beat_).count());
     last_stall_end_ = now;
   }
-  last_tick_ = now;
+  last_beat_ = now;
   heal_due(now);
   check_operations();
 }

@@ -270,11 +270,13 @@ public:
              ? quarter
              : std::chrono::milliseconds(250);
   }
-  /// The clock of operation timestamps (started_at, finished_at); the
-  /// controller actor sets its actor clock (CAF's test clock in actor tests).
-  /// Default: std::chrono::steady_clock::now.
+  /// The clock of operation timestamps (started_at, finished_at) and of the
+  /// restart window (healing.hpp), which starts again at the new clock's now:
+  /// the controller actor sets its actor clock (CAF's test clock in actor
+  /// tests) at spawn, before any event. Default: std::chrono::steady_clock::now.
   void set_clock(std::function<std::chrono::steady_clock::time_point()> clock) {
     clock_ = std::move(clock);
+    started_at_ = clock_();
   }
   upgrade_engine& upgrades() { return *upgrades_; }
   const upgrade_engine& upgrades() const { return *upgrades_; }
@@ -343,7 +345,7 @@ private:
   std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
   bool all_registered_ = false;
   std::chrono::steady_clock::time_point all_registered_at_{};
-  std::optional<std::chrono::steady_clock::time_point> last_tick_, last_stall_end_;
+  std::optional<std::chrono::steady_clock::time_point> last_beat_, last_stall_end_;
   std::map<std::string, std::chrono::steady_clock::time_point> down_since_;
   uint64_t next_command_ = 1;
   uint64_t next_op_ = 1;

@@ -1,6 +1,6 @@
 // The plans of the in-place upgrade operations: upgrade, walk, rollback
 // (plans.hpp). The walk itself is driven by the upgrade engine
-// (upgrade_ops.hpp) from the controller's tick.
+// (upgrade_engine.hpp) from the controller's tick.
 
 #include <algorithm>
 

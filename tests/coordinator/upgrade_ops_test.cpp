@@ -1,4 +1,4 @@
-// In-place upgrades driven through the controller (upgrade_ops.hpp) with the
+// In-place upgrades driven through the controller (upgrade_plans.cpp, upgrade_engine.hpp) with the
 // in-memory model port: the commands queued at each tick are the fake
 // transport, and the test plays the nodes (command results and reports).
 // Time is an argument of on_tick: no sleeps.
